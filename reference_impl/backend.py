@@ -1,0 +1,104 @@
+"""What the array API standard lacks, for NumPy arrays and torch tensors alike.
+
+Layers call `namespace(x)` for everything the standard has (matmul, exp, sum, where, ...) and this
+module for the rest. Nothing else in reference_impl imports numpy or torch; torch itself is imported
+only when a torch tensor arrives, so NumPy-only users never pay for it.
+"""
+import numpy as np
+from array_api_compat import array_namespace, device, is_torch_array
+
+__all__ = [
+    "namespace", "device", "is_torch_array", "to_numpy", "asarray_like", "random_normal",
+    "scatter_add", "einsum", "pad_spatial", "backends", "to_backend",
+]
+
+
+def namespace(*arrays):
+    """The array API namespace shared by `arrays` (NumPy's or torch's, wrapped by array-api-compat)."""
+    try:
+        return array_namespace(*arrays)
+    except TypeError as err:
+        kinds = sorted({type(a).__module__.split(".")[0] + "." + type(a).__name__ for a in arrays})
+        raise TypeError(
+            f"expected arrays of one library (all NumPy or all torch), got {', '.join(kinds)}; "
+            "convert them with numpy.asarray(...) or torch.as_tensor(...) first"
+        ) from err
+
+
+def to_numpy(x):
+    """A NumPy copy of `x` (a torch tensor on any device, a NumPy array, or a number)."""
+    if is_torch_array(x):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def asarray_like(value, like, dtype=None):
+    """`value` as an array of `like`'s library and device, with `like`'s dtype unless `dtype` is given."""
+    xp = namespace(like)
+    return xp.asarray(value, dtype=like.dtype if dtype is None else dtype, device=device(like))
+
+
+def random_normal(rng, shape, like):
+    """Standard normal draws from a numpy Generator, placed on `like`'s device and dtype.
+
+    Drawing on the host makes the same seed give the same numbers on every backend.
+    """
+    return asarray_like(rng.standard_normal(shape), like)
+
+
+def scatter_add(values, index, num_rows):
+    """out[index[e]] += values[e] for every e, repeated indices adding up.
+
+    values (E, *F), index (E,) integers in [0, num_rows) -> out (num_rows, *F).
+    """
+    if is_torch_array(values):
+        import torch
+
+        out = torch.zeros((num_rows, *values.shape[1:]), dtype=values.dtype, device=values.device)
+        return out.index_add_(0, index.to(values.device, torch.int64), values)
+    out = np.zeros((num_rows, *values.shape[1:]), dtype=values.dtype)
+    np.add.at(out, np.asarray(index, dtype=np.intp), values)
+    return out
+
+
+def einsum(subscripts, *operands):
+    """einsum with NumPy's contraction-order search switched on (torch searches by default)."""
+    if is_torch_array(operands[0]):
+        import torch
+
+        return torch.einsum(subscripts, *operands)
+    return np.einsum(subscripts, *operands, optimize=True)
+
+
+def pad_spatial(x, pad):
+    """Zero-pad the last two axes of `x` by `pad` on every side: (..., H, W) -> (..., H+2p, W+2p)."""
+    if pad == 0:
+        return x
+    if is_torch_array(x):
+        import torch.nn.functional as F
+
+        return F.pad(x, (pad, pad, pad, pad))
+    widths = [(0, 0)] * (x.ndim - 2) + [(pad, pad), (pad, pad)]
+    return np.pad(x, widths)
+
+
+def backends():
+    """Names of the backends usable on this machine: numpy, torch-cpu and, with a GPU, torch-cuda."""
+    names = ["numpy"]
+    try:
+        import torch
+    except ImportError:
+        return names
+    names.append("torch-cpu")
+    if torch.cuda.is_available():
+        names.append("torch-cuda")
+    return names
+
+
+def to_backend(array, name):
+    """A NumPy array moved to the backend called `name` (one of `backends()`), dtype kept."""
+    if name == "numpy":
+        return np.asarray(array)
+    import torch
+
+    return torch.as_tensor(np.asarray(array), device="cuda" if name == "torch-cuda" else "cpu")

@@ -1,0 +1,2 @@
+"""Lesson backprop (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""Lesson cnn (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""Lesson data (being written)."""
+__all__ = []

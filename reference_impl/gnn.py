@@ -1,0 +1,2 @@
+"""Lesson gnn (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""Lesson mlp (being written)."""
+__all__ = []

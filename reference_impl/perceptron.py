@@ -1,0 +1,2 @@
+"""Lesson perceptron (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""Lesson rnn_lstm (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""Lesson transformer (being written)."""
+__all__ = []
