@@ -9,8 +9,11 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: lab test bench demo release clean
 
+# Jupyter refuses to run as root unless told; containers often are root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(VENV)/installed
-	$(BIN)/jupyter lab lessons/
+	$(BIN)/jupyter lab --ServerApp.root_dir=lessons $(ROOT_FLAG)
 
 test: $(VENV)/installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
