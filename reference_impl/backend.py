@@ -8,7 +8,7 @@ import numpy as np
 from array_api_compat import array_namespace, device, is_torch_array
 
 __all__ = [
-    "namespace", "device", "is_torch_array", "to_numpy", "asarray_like", "random_normal",
+    "namespace", "namespace_or_numpy", "device", "is_torch_array", "to_numpy", "asarray_like", "random_normal",
     "scatter_add", "einsum", "pad_spatial", "backends", "to_backend",
 ]
 
@@ -23,6 +23,16 @@ def namespace(*arrays):
             f"expected arrays of one library (all NumPy or all torch), got {', '.join(kinds)}; "
             "convert them with numpy.asarray(...) or torch.as_tensor(...) first"
         ) from err
+
+
+def namespace_or_numpy(like=None):
+    """`like`'s array API namespace, or NumPy's when `like` is None (for functions that make arrays
+    from sizes alone, such as a positional encoding)."""
+    if like is None:
+        import array_api_compat.numpy
+
+        return array_api_compat.numpy
+    return namespace(like)
 
 
 def to_numpy(x):
