@@ -169,11 +169,14 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
     require_shape(func, "beta", require_array(func, "beta", beta), (D,), "(D,)")
     require_same_dtype(func, x=x, gamma=gamma, beta=beta)
     xp = namespace(x)
-    centered = x - xp.mean(x, axis=-1, keepdims=True)  # (..., D)
-    variance = xp.mean(centered * centered, axis=-1, keepdims=True)  # (..., 1)
-    inv_std = 1.0 / xp.sqrt(variance + eps)  # (..., 1)
-    x_hat = centered * inv_std  # (..., D), zero mean and unit variance per row
-    return x_hat * gamma + beta, (x_hat, inv_std, gamma)
+    # x_hat and out are fresh arrays, so updating them in place mutates no input and spares a
+    # large temporary per step (the layer is memory-bound).
+    x_hat = x - xp.mean(x, axis=-1, keepdims=True)  # (..., D) centred rows
+    inv_std = 1.0 / xp.sqrt(xp.mean(x_hat * x_hat, axis=-1, keepdims=True) + eps)  # (..., 1)
+    x_hat *= inv_std  # zero mean and unit variance per row
+    out = x_hat * gamma
+    out += beta
+    return out, (x_hat, inv_std, gamma)
 
 
 def layernorm_backward(dout, cache):
@@ -183,14 +186,21 @@ def layernorm_backward(dout, cache):
     """
     xp = namespace(dout)
     x_hat, inv_std, gamma = cache
+    D = dout.shape[-1]
     batch_axes = tuple(range(dout.ndim - 1))
-    dgamma = xp.sum(dout * x_hat, axis=batch_axes)  # (D,)
+    dout_x_hat = dout * x_hat  # (..., D)
+    dgamma = xp.sum(dout_x_hat, axis=batch_axes)  # (D,)
     dbeta = xp.sum(dout, axis=batch_axes)  # (D,)
-    dx_hat = dout * gamma  # (..., D)
-    # x_hat depends on every entry of its row through the mean and the variance: remove the
-    # components of dx_hat along the all-ones direction and along x_hat.
-    dx = inv_std * (dx_hat - xp.mean(dx_hat, axis=-1, keepdims=True)
-                    - x_hat * xp.mean(dx_hat * x_hat, axis=-1, keepdims=True))
+    # x_hat depends on its whole row through the mean and the variance, so the gradient
+    # dx_hat = dout * gamma loses its row mean and its component along x_hat:
+    #     dx = inv_std * (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)).
+    # Both row means contract with gamma, so they are matrix-vector products.
+    mean_dx_hat = (dout @ gamma)[..., None] / D  # (..., D) @ (D,) -> (...,) -> (..., 1)
+    mean_dx_hat_x_hat = (dout_x_hat @ gamma)[..., None] / D  # (..., 1)
+    dx = dout * gamma  # (..., D), a fresh array: the updates below mutate no input
+    dx -= mean_dx_hat
+    dx -= x_hat * mean_dx_hat_x_hat
+    dx *= inv_std
     return dx, dgamma, dbeta
 
 
