@@ -1,0 +1,472 @@
+"""Lesson 02 (mlp): dense layers, activations, softmax and cross-entropy, the two-layer net, SGD."""
+import numpy as np
+
+from reference_impl import mlp as reference
+from reference_impl.backend import to_numpy
+
+from ..calling import LearnerError
+from ..compare import Comparison, compare_arrays, tolerance_for
+from ..engine import Case, Check, describe_case, register
+from ..inputs import generator, normal
+from ..mistakes import Mistake
+from .layers import CaseSpec, LayerBackwardCheck, LayerForwardCheck
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _softmax(scores):
+    shifted = scores - scores.max(axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+# -- affine ---------------------------------------------------------------------------------------
+class _Affine:
+    reference = reference
+    forward = "affine_forward"
+    visible = (CaseSpec(0, N=4, D=5, M=3), CaseSpec(1, N=3, D=3, M=3, note="square W"))
+    hidden = (CaseSpec(100, N=1, D=4, M=2, note="a batch of 1"), CaseSpec(101, N=6, D=1, M=5),
+              CaseSpec(102, N=4, D=4, M=4), CaseSpec(103, N=5, D=3, M=2, dtype=np.float32, note="float32"),
+              CaseSpec(104, N=16, D=10, M=7))
+
+    def draw(self, rng, spec):
+        N, D, M = spec.sizes["N"], spec.sizes["D"], spec.sizes["M"]
+        return {"x": normal(rng, (N, D), spec.dtype), "W": normal(rng, (D, M), spec.dtype),
+                "b": normal(rng, (M,), spec.dtype)}
+
+
+@register
+class AffineForward(_Affine, LayerForwardCheck):
+    exercise_id = "mlp.affine_forward"
+    functions = ("affine_forward",)
+
+    def forward_mistakes(self, inputs):
+        x, W, b = inputs["x"], inputs["W"], inputs["b"]
+        found = [("the bias left out", "out = x @ W + b", x @ W),
+                 ("the bias subtracted", "out = x @ W + b: the bias is added", x @ W - b)]
+        if W.shape[0] == W.shape[1]:
+            found.append(("W transposed", "W is stored (D_in, D_out), so out = x @ W, not x @ W.T", x @ W.T + b))
+        return found
+
+
+@register
+class AffineBackward(_Affine, LayerBackwardCheck):
+    exercise_id = "mlp.affine_backward"
+    functions = ("affine_forward", "affine_backward")
+    backward = "affine_backward"
+    grads = ("dx", "dW", "db")
+
+    def backward_mistakes(self, inputs, dout, expected):
+        x, W = inputs["x"], inputs["W"]
+        N = x.shape[0]
+        found = [
+            ("the bias gradient averaged over the batch", "db = dout.sum(axis=0): layers sum over the batch, "
+             "only the loss divides by N", {"db": expected["db"] / N}),
+            ("the gradients averaged over the batch", "layers never divide by N; the 1/N is already in dout",
+             {"dW": expected["dW"] / N, "db": expected["db"] / N}),
+            ("the bias gradient not summed over the batch", "db = dout.sum(axis=0), shape (D_out,)", {"db": dout}),
+            ("the bias gradient summed over the wrong axis", "sum over the batch: db = dout.sum(axis=0)",
+             {"db": dout.sum(axis=1)}),
+        ]
+        if W.shape[0] == W.shape[1]:
+            found += [("dout @ W where dout @ W.T belongs", "dx = dout @ W.T", {"dx": dout @ W}),
+                      ("dW transposed", "dW = x.T @ dout, shape (D_in, D_out) like W", {"dW": dout.T @ x})]
+        else:
+            found.append(("dW transposed", "dW = x.T @ dout, shape (D_in, D_out) like W", {"dW": dout.T @ x}))
+        return found
+
+
+# -- activations ----------------------------------------------------------------------------------
+class _Elementwise:
+    reference = reference
+    visible = (CaseSpec(0, shape=(4, 5)), CaseSpec(1, shape=(3, 6), zeros=True, note="x has exact zeros"))
+    hidden = (CaseSpec(100, shape=(1, 3), note="a batch of 1"), CaseSpec(101, shape=(4, 5), negative=True,
+                                                                          note="all x negative"),
+              CaseSpec(102, shape=(2, 3, 4), note="3 dimensions"), CaseSpec(103, shape=(6, 4), scale=800.0,
+                                                                         note="large |x|"),
+              CaseSpec(104, shape=(5, 3), dtype=np.float32, note="float32"))
+
+    def draw(self, rng, spec):
+        x = normal(rng, spec.sizes["shape"], spec.dtype, scale=spec.sizes.get("scale", 1.0))
+        if spec.sizes.get("zeros"):
+            x.reshape(-1)[::3] = 0
+        if spec.sizes.get("negative"):
+            x = -np.abs(x) - np.asarray(0.01, dtype=x.dtype)
+        return {"x": x}
+
+
+@register
+class ReluForward(_Elementwise, LayerForwardCheck):
+    exercise_id = "mlp.relu_forward"
+    functions = ("relu_forward",)
+    forward = "relu_forward"
+
+    def forward_mistakes(self, inputs):
+        x = inputs["x"]
+        return [("the mask returned instead of the output", "out = x * (x > 0) or np.maximum(x, 0)",
+                 (x > 0).astype(x.dtype)),
+                ("the negative part kept", "ReLU keeps the positive part: np.maximum(x, 0)", np.minimum(x, 0)),
+                ("np.abs instead of ReLU", "negative inputs become 0, not their absolute value", np.abs(x))]
+
+
+@register
+class ReluBackward(_Elementwise, LayerBackwardCheck):
+    exercise_id = "mlp.relu_backward"
+    functions = ("relu_forward", "relu_backward")
+    forward = "relu_forward"
+    backward = "relu_backward"
+    grads = ("dx",)
+
+    def backward_mistakes(self, inputs, dout, expected):
+        x = inputs["x"]
+        return [("the gradient passed where x <= 0", "dx = dout * (x > 0): ReLU passes no gradient where it "
+                 "output 0", {"dx": dout}),
+                ("the gradient passed at x == 0", "use x > 0, not x >= 0: the course takes relu'(0) = 0, as torch does",
+                 {"dx": dout * (x >= 0)}),
+                ("the mask taken from dout instead of x", "the mask is (x > 0), the input the forward saw",
+                 {"dx": dout * (dout > 0)}),
+                ("the mask inverted", "dx = dout * (x > 0)", {"dx": dout * (x < 0)}),
+                ("dout multiplied by x", "multiply by the mask (x > 0), not by x", {"dx": dout * x}),
+                ("the forward's output returned", "dx = dout * (x > 0)", {"dx": np.maximum(x, 0)})]
+
+
+@register
+class SigmoidForward(_Elementwise, LayerForwardCheck):
+    exercise_id = "mlp.sigmoid_forward"
+    functions = ("sigmoid_forward",)
+    forward = "sigmoid_forward"
+
+    def forward_mistakes(self, inputs):
+        x = inputs["x"]
+        return [("exp(x) where exp(-x) belongs", "sigmoid(x) = 1 / (1 + exp(-x))", _sigmoid(-x)),
+                ("tanh instead of sigmoid", "sigmoid(x) = 1 / (1 + exp(-x))", np.tanh(x)),
+                ("1 / (1 - exp(-x))", "the denominator is 1 + exp(-x)", 1 / (1 - np.exp(-x)))]
+
+
+@register
+class SigmoidBackward(_Elementwise, LayerBackwardCheck):
+    exercise_id = "mlp.sigmoid_backward"
+    functions = ("sigmoid_forward", "sigmoid_backward")
+    forward = "sigmoid_forward"
+    backward = "sigmoid_backward"
+    grads = ("dx",)
+
+    def backward_mistakes(self, inputs, dout, expected):
+        x = inputs["x"]
+        s = _sigmoid(x)
+        return [("the (1 - s) term missing", "sigmoid'(x) = s * (1 - s) with s = sigmoid(x)", {"dx": dout * s}),
+                ("the s term missing", "sigmoid'(x) = s * (1 - s) with s = sigmoid(x)", {"dx": dout * (1 - s)}),
+                ("x used where s = sigmoid(x) belongs", "dx = dout * s * (1 - s), with s the forward's output",
+                 {"dx": dout * x * (1 - x)}),
+                ("dout left out", "multiply the local derivative by the upstream gradient dout",
+                 {"dx": s * (1 - s)})]
+
+
+@register
+class TanhForward(_Elementwise, LayerForwardCheck):
+    exercise_id = "mlp.tanh_forward"
+    functions = ("tanh_forward",)
+    forward = "tanh_forward"
+
+    def forward_mistakes(self, inputs):
+        x = inputs["x"]
+        return [("tanh written with np.exp, which overflows for large |x|",
+                 "use np.tanh(x) (or a form that never exponentiates a large positive number)",
+                 (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))),
+                ("sigmoid instead of tanh", "tanh(x) = 2 * sigmoid(2x) - 1, or np.tanh(x)", _sigmoid(x)),
+                ("2 * sigmoid(x) - 1", "tanh(x) = 2 * sigmoid(2x) - 1: the argument is doubled",
+                 2 * _sigmoid(x) - 1)]
+
+
+@register
+class TanhBackward(_Elementwise, LayerBackwardCheck):
+    exercise_id = "mlp.tanh_backward"
+    functions = ("tanh_forward", "tanh_backward")
+    forward = "tanh_forward"
+    backward = "tanh_backward"
+    grads = ("dx",)
+
+    def backward_mistakes(self, inputs, dout, expected):
+        x = inputs["x"]
+        y = np.tanh(x)
+        return [("1 - y where 1 - y**2 belongs", "tanh'(x) = 1 - tanh(x)**2", {"dx": dout * (1 - y)}),
+                ("x used where y = tanh(x) belongs", "dx = dout * (1 - y**2), with y the forward's output",
+                 {"dx": dout * (1 - x**2)}),
+                ("(1 - y)**2 where 1 - y**2 belongs", "tanh'(x) = 1 - tanh(x)**2", {"dx": dout * (1 - y) ** 2}),
+                ("dout left out", "multiply the local derivative by the upstream gradient dout",
+                 {"dx": 1 - y**2})]
+
+
+# -- softmax and cross-entropy --------------------------------------------------------------------
+@register
+class Softmax(Check):
+    exercise_id = "mlp.softmax"
+    functions = ("softmax",)
+    parts = {"probs": 1}
+    visible = ((0, (4, 5), 1.0, np.float64, ""), (1, (3, 3), 1.0, np.float64, "square"),
+               (2, (3, 4), 1.0, np.float64, "large scores: 1000 + noise"))
+    hidden = ((100, (1, 6), 1.0, np.float64, "a batch of 1"), (101, (5, 4), 1e3, np.float64, "scores of size 1e3"),
+              (102, (2, 3, 4), 1.0, np.float64, "3 dimensions: softmax over the last axis"),
+              (103, (4, 3), 0.0, np.float64, "ties: every score equal"),
+              (104, (4, 5), 1.0, np.float32, "float32"),
+              (105, (2, 4), 1.0, np.float64, "one row near +1000, one near -1000"))
+
+    def cases(self, hidden):
+        cases = []
+        for seed, shape, scale, dtype, note in self.visible + (self.hidden if hidden else ()):
+            rng = generator(self.exercise_id, seed)
+            scores = normal(rng, shape, np.float64, scale)
+            if seed == 2:
+                scores += 1000.0
+            if seed == 105:
+                scores += np.array([[1000.0], [-1000.0]])
+            scores = scores.astype(dtype)
+            inputs = {"scores": scores}
+            cases.append(Case(describe_case(seed, inputs, note), inputs, dtype=np.dtype(dtype),
+                              sizes={"N (the batch size)": shape[0], "C (the number of classes)": shape[-1]},
+                              hidden=seed >= 100))
+        return cases
+
+    def call_learner(self, caller, case):
+        return {"probs": caller.call("softmax", case.inputs["scores"], returns="probs:array")}
+
+    def expected(self, case):
+        return {"probs": to_numpy(reference.softmax(case.inputs["scores"].copy()))}
+
+    def mistakes(self, case, expected):
+        s = case.inputs["scores"]
+        e = np.exp(s)
+        found = [
+            Mistake("the max not subtracted before np.exp, which overflows for large scores",
+                    "subtract scores.max(axis=-1, keepdims=True) first; the result is the same, without overflow",
+                    {"probs": e / e.sum(axis=-1, keepdims=True)}),
+            Mistake("one max over the whole array subtracted", "subtract each row's own max: "
+                    "scores.max(axis=-1, keepdims=True)",
+                    {"probs": np.exp(s - s.max()) / np.exp(s - s.max()).sum(axis=-1, keepdims=True)}),
+            Mistake("the normalisation done over the wrong axis", "softmax runs over the last axis: axis=-1",
+                    {"probs": _softmax(np.moveaxis(s, 0, -1)).swapaxes(0, -1) if s.ndim == 2 else None}),
+            Mistake("the exponentials not normalised", "divide by the sum over the last axis",
+                    {"probs": np.exp(s - s.max(axis=-1, keepdims=True))}),
+            Mistake("one sum over the whole array", "divide each row by its own sum (axis=-1, keepdims=True)",
+                    {"probs": np.exp(s - s.max(axis=-1, keepdims=True)) / np.exp(s - s.max(axis=-1, keepdims=True)).sum()}),
+        ]
+        if s.ndim == 3:
+            found.append(Mistake("axis=1 where the last axis belongs", "use axis=-1 so any number of leading axes works",
+                                 {"probs": np.exp(s - s.max(axis=1, keepdims=True)) /
+                                  np.exp(s - s.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True)}))
+        if s.ndim == 2 and s.shape[0] == s.shape[1]:
+            shifted = s - s.max(axis=1)
+            found.append(Mistake("keepdims=True missing", "s.max(axis=-1, keepdims=True) keeps the axis, so each row "
+                                 "subtracts its own max", {"probs": np.exp(shifted) / np.exp(shifted).sum(axis=1)}))
+        return found
+
+
+@register
+class SoftmaxCrossEntropy(Check):
+    exercise_id = "mlp.softmax_cross_entropy"
+    functions = ("softmax_cross_entropy",)
+    parts = {"loss": 1, "dscores": 1}
+    visible = ((0, 4, 5, 1.0, ""), (1, 3, 3, 1.0, "square"), (2, 5, 4, 1.0, "large scores: 1000 + noise"))
+    hidden = ((100, 1, 6, 1.0, "a batch of 1"), (101, 6, 2, 1.0, "2 classes"),
+              (102, 5, 4, 1e3, "scores of size 1e3"), (103, 4, 3, 0.0, "ties: every score equal"),
+              (104, 8, 10, 3.0, ""))
+
+    def cases(self, hidden):
+        cases = []
+        for seed, N, C, scale, note in self.visible + (self.hidden if hidden else ()):
+            rng = generator(self.exercise_id, seed)
+            scores = normal(rng, (N, C), np.float64, scale) + (1000.0 if seed == 2 else 0.0)
+            y = rng.integers(0, C, size=N)
+            inputs = {"scores": scores, "y": y}
+            cases.append(Case(describe_case(seed, inputs, note), inputs,
+                              sizes={"N (the batch size)": N, "C (the number of classes)": C}, hidden=seed >= 100))
+        return cases
+
+    def call_learner(self, caller, case):
+        loss, dscores = caller.call("softmax_cross_entropy", case.inputs["scores"], case.inputs["y"],
+                                    returns=("loss:scalar", "dscores:array"))
+        return {"loss": loss, "dscores": dscores}
+
+    def expected(self, case):
+        loss, dscores = reference.softmax_cross_entropy(case.inputs["scores"].copy(), case.inputs["y"].copy())
+        return {"loss": float(loss), "dscores": to_numpy(dscores)}
+
+    def mistakes(self, case, expected):
+        s, y = case.inputs["scores"], case.inputs["y"]
+        N = s.shape[0]
+        rows = np.arange(N)
+        probs = _softmax(s)
+        onehot = np.zeros_like(s)
+        onehot[rows, y] = 1
+        naive = np.exp(s) / np.exp(s).sum(axis=1, keepdims=True)
+        return [
+            Mistake("the -1 at the true class missing", "dscores = (probs - one_hot(y)) / N",
+                    {"dscores": probs / N}),
+            Mistake("probs[:, y] where probs[np.arange(N), y] belongs",
+                    "probs[:, y] picks an (N, N) block; index each row's own class with probs[np.arange(N), y]",
+                    {"loss": float(-np.log(probs[:, y]).mean())}),
+            Mistake("the log of a probability that underflowed to 0",
+                    "take logs before exponentiating: log_probs = shifted - log(sum(exp(shifted))), "
+                    "loss = -log_probs[np.arange(N), y].mean()",
+                    {"loss": float(-np.log(probs[rows, y]).mean())}),
+            Mistake("softmax without subtracting the max, which overflows for large scores",
+                    "subtract scores.max(axis=1, keepdims=True) before np.exp",
+                    {"loss": float(-np.log(naive[rows, y]).mean()), "dscores": (naive - onehot) / N}),
+            Mistake("one-hot minus probs (the sign flipped)", "dscores = (probs - one_hot(y)) / N",
+                    {"dscores": (onehot - probs) / N}),
+        ]
+
+    def compare(self, part, expected, got, case):
+        return compare_arrays(expected, got, tolerance_for(case.dtype), name=part)
+
+
+# -- the two-layer network ------------------------------------------------------------------------
+_PARAM_KEYS = ("W1", "b1", "W2", "b2")
+
+
+def _mlp_cases(exercise_id, hidden):
+    specs = [(0, 4, 5, 6, 3, np.float64, ""), (1, 3, 2, 4, 4, np.float64, "")]
+    if hidden:
+        specs += [(100, 1, 3, 5, 2, np.float64, "a batch of 1"), (101, 8, 6, 7, 10, np.float64, ""),
+                  (102, 5, 4, 3, 3, np.float32, "float32")]
+    cases = []
+    for seed, N, D, H, C, dtype, note in specs:
+        rng = generator(exercise_id, seed)
+        params = {"W1": normal(rng, (D, H), dtype), "b1": normal(rng, (H,), dtype, 0.5),
+                  "W2": normal(rng, (H, C), dtype), "b2": normal(rng, (C,), dtype, 0.5)}
+        inputs = {"X": normal(rng, (N, D), dtype), "params": params}
+        case = Case(describe_case(seed, inputs, note), inputs, dtype=np.dtype(dtype), sizes={"N (the batch size)": N},
+                    hidden=seed >= 100)
+        case.extra["dscores"] = normal(rng, (N, C), dtype)
+        cases.append(case)
+    return cases
+
+
+def _copy_params(params):
+    return {k: v.copy() for k, v in params.items()}
+
+
+@register
+class MlpForward(Check):
+    exercise_id = "mlp.mlp_forward"
+    functions = ("mlp_forward",)
+    parts = {"scores": 1}
+
+    def cases(self, hidden):
+        return _mlp_cases(self.exercise_id, hidden)
+
+    def call_learner(self, caller, case):
+        scores, _ = caller.call("mlp_forward", case.inputs["X"], case.inputs["params"],
+                                returns=("scores:array", "cache:cache"))
+        return {"scores": scores}
+
+    def expected(self, case):
+        scores, _ = reference.mlp_forward(case.inputs["X"].copy(), _copy_params(case.inputs["params"]))
+        return {"scores": to_numpy(scores)}
+
+    def mistakes(self, case, expected):
+        X, p = case.inputs["X"], case.inputs["params"]
+        hidden = X @ p["W1"] + p["b1"]
+        relu = np.maximum(hidden, 0)
+        return [Mistake("the ReLU left out", "scores = relu(X @ W1 + b1) @ W2 + b2", {"scores": hidden @ p["W2"] + p["b2"]}),
+                Mistake("a ReLU after the last layer too", "the scores are the last affine layer's output, no ReLU",
+                        {"scores": np.maximum(relu @ p["W2"] + p["b2"], 0)}),
+                Mistake("b2 left out", "scores = relu(X @ W1 + b1) @ W2 + b2", {"scores": relu @ p["W2"]}),
+                Mistake("b1 left out", "the hidden layer is relu(X @ W1 + b1)",
+                        {"scores": np.maximum(X @ p["W1"], 0) @ p["W2"] + p["b2"]})]
+
+
+@register
+class MlpBackward(Check):
+    exercise_id = "mlp.mlp_backward"
+    functions = ("mlp_forward", "mlp_backward")
+    parts = {key: 1 for key in _PARAM_KEYS}
+
+    def cases(self, hidden):
+        return _mlp_cases(self.exercise_id, hidden)
+
+    def call_learner(self, caller, case):
+        _, cache = caller.call("mlp_forward", case.inputs["X"], case.inputs["params"],
+                               returns=("scores:array", "cache:cache"))
+        grads = caller.call("mlp_backward", case.extra["dscores"], cache, returns="grads:dict")
+        found = {}
+        for key in _PARAM_KEYS:
+            if key in grads:
+                found[key] = grads[key]
+            else:
+                others = ", ".join(repr(k) for k in grads) or "no keys"
+                found[key] = LearnerError(f"grads has no key {key!r} (it has {others}); use the params' keys "
+                                          f"{', '.join(_PARAM_KEYS)}", "return")
+        return found
+
+    def expected(self, case):
+        _, cache = reference.mlp_forward(case.inputs["X"].copy(), _copy_params(case.inputs["params"]))
+        grads = reference.mlp_backward(case.extra["dscores"].copy(), cache)
+        return {k: to_numpy(grads[k]) for k in _PARAM_KEYS}
+
+    def mistakes(self, case, expected):
+        X, p, dscores = case.inputs["X"], case.inputs["params"], case.extra["dscores"]
+        N = X.shape[0]
+        hidden = X @ p["W1"] + p["b1"]
+        dh_unmasked = dscores @ p["W2"].T
+        return [Mistake("the ReLU's mask left out of the backward pass",
+                        "multiply the hidden layer's gradient by (h > 0) before the first layer's gradients",
+                        {"W1": X.T @ dh_unmasked, "b1": dh_unmasked.sum(axis=0)}),
+                Mistake("the gradients averaged over the batch", "layers never divide by N: dscores already holds the 1/N",
+                        {k: expected[k] / N for k in _PARAM_KEYS}),
+                Mistake("the mask taken after multiplying by W2 from the wrong side",
+                        "dh = dscores @ W2.T, then dh * (h > 0)",
+                        {"W1": X.T @ (dh_unmasked * (dh_unmasked > 0)),
+                         "b1": (dh_unmasked * (dh_unmasked > 0)).sum(axis=0)}),
+                Mistake("the mask taken from the hidden output after the gradient", "mask with (X @ W1 + b1 > 0)",
+                        {"W1": X.T @ (dh_unmasked * (hidden < 0)), "b1": (dh_unmasked * (hidden < 0)).sum(axis=0)})]
+
+
+@register
+class SgdStep(Check):
+    exercise_id = "mlp.sgd_step"
+    functions = ("sgd_step",)
+    parts = {"params": 1}
+
+    def cases(self, hidden):
+        specs = [(0, 0.1, np.float64, ""), (1, 0.5, np.float64, "")]
+        if hidden:
+            specs += [(100, 0.0, np.float64, "lr 0"), (101, 1e-3, np.float32, "float32"), (102, 2.0, np.float64, "")]
+        cases = []
+        for seed, lr, dtype, note in specs:
+            rng = generator(self.exercise_id, seed)
+            shapes = {"W1": (3, 4), "b1": (4,), "W2": (4, 2), "b2": (2,)} if seed != 102 else {"w": (5,)}
+            params = {k: normal(rng, s, dtype) for k, s in shapes.items()}
+            grads = {k: normal(rng, s, dtype) for k, s in shapes.items()}
+            inputs = {"params": params, "grads": grads, "lr": lr}
+            cases.append(Case(describe_case(seed, inputs, note), inputs, dtype=np.dtype(dtype), hidden=seed >= 100))
+        return cases
+
+    def call_learner(self, caller, case):
+        i = case.inputs
+        return {"params": caller.call("sgd_step", i["params"], i["grads"], i["lr"], returns="params:dict")}
+
+    def expected(self, case):
+        i = case.inputs
+        new = reference.sgd_step(_copy_params(i["params"]), _copy_params(i["grads"]), i["lr"])
+        return {"params": {k: to_numpy(v) for k, v in new.items()}}
+
+    def compare(self, part, expected, got, case):
+        missing = [k for k in expected if k not in got]
+        if missing:
+            return Comparison(False, "keys", f"the returned dict lacks {', '.join(missing)} "
+                              f"(it has {', '.join(got) or 'no keys'}); keep every key of params")
+        for key in expected:
+            comparison = compare_arrays(expected[key], got[key], tolerance_for(case.dtype), name=f"params[{key!r}]")
+            if not comparison.ok:
+                return comparison
+        return Comparison(True)
+
+    def mistakes(self, case, expected):
+        p, g, lr = case.inputs["params"], case.inputs["grads"], case.inputs["lr"]
+        return [Mistake(name, fix, {"params": {k: update(p[k], g[k]) for k in p}}) for name, fix, update in [
+            ("the gradient added instead of subtracted", "step downhill: w - lr * dw", lambda w, d: w + lr * d),
+            ("the learning rate left out", "w - lr * dw", lambda w, d: w - d),
+            ("the gradient returned instead of the new weights", "return w - lr * dw", lambda w, d: -lr * d)]]

@@ -1,0 +1,251 @@
+"""The check engine: a registry of checks keyed by exercise id, and `run_check`, which runs one.
+
+A check works in three steps, each its own piece so that batch grading can move the middle one into a
+sandboxed process without touching any check:
+
+1. draw the cases' inputs from seeds (grader.inputs): `Check.cases(hidden)`;
+2. call the learner's functions through a Caller (grader.calling), plain arrays in and out, every call
+   guarded (time limit, exceptions, wrong results, mutated inputs, output and warnings captured):
+   `Check.call_learner(caller, case)`;
+3. in the trusted process, compute what reference_impl gives on the same inputs
+   (`Check.expected(case)`), compare (grader.compare) and, on a mismatch, name the mistake by
+   running the check's mistake variants on the same inputs (`Check.mistakes(case)`, grader.mistakes).
+
+A check is made of parts, each worth points (affine_backward: dx, dW, db, one point each). A part
+earns its points when it is right on every case that decides it; the report shows the first case
+where it went wrong. `hidden=True` adds more seeds and edge cases to the visible ones.
+"""
+import difflib
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .calling import LearnerError, LocalCaller
+from .compare import compare_arrays, tolerance_for
+from .inputs import describe_inputs
+from .mistakes import generic_diagnosis, match_mistake
+
+__all__ = ["Case", "Check", "Result", "register", "get_check", "run_check", "max_score", "exercises",
+           "UnknownExercise"]
+
+LESSON_ORDER = ("perceptron", "mlp", "backprop", "cnn", "rnn_lstm", "transformer", "gnn")
+
+
+@dataclass
+class Case:
+    """One set of inputs. `label` lets a learner reproduce it; `sizes` names the sizes a wrong factor
+    may come from ({"N (the batch size)": 4}); `parts` limits the parts this case decides; `extra`
+    holds trusted values the check adds itself (a backward's upstream gradient)."""
+
+    label: str
+    inputs: dict
+    dtype: np.dtype = np.dtype(np.float64)
+    sizes: dict = field(default_factory=dict)
+    parts: tuple = None
+    hidden: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    """What run_check returns. figures: {part: {"points", "max_points", "passed", "case", "problem",
+    "mistake", and the comparison's numbers: shape_expected/got, dtype_expected/got, max_abs_error,
+    max_rel_error, where, expected_at, got_at}}."""
+
+    exercise_id: str
+    passed: bool
+    score: float
+    max_score: float
+    message: str
+    figures: dict = field(default_factory=dict)
+
+
+class Check:
+    """Base class of every check; subclasses set the class attributes and the four methods."""
+
+    exercise_id = ""
+    functions = ()
+    parts = {}  # part name -> points, in report order
+
+    def cases(self, hidden):
+        raise NotImplementedError
+
+    def call_learner(self, caller, case):
+        """{part: the learner's output (plain values) or a LearnerError for that part alone}."""
+        raise NotImplementedError
+
+    def expected(self, case):
+        """{part: the reference's output} for the same inputs."""
+        raise NotImplementedError
+
+    def mistakes(self, case, expected):
+        """Known-mistake variants (grader.mistakes.Mistake) on this case's inputs."""
+        return []
+
+    def compare(self, part, expected, got, case):
+        return compare_arrays(expected, got, tolerance_for(case.dtype), name=part)
+
+    @property
+    def lesson(self):
+        return self.exercise_id.split(".")[0]
+
+    @property
+    def max_score(self):
+        return float(sum(self.parts.values()))
+
+
+_REGISTRY = {}
+
+
+def register(check_class):
+    """Class decorator: add one instance of the check to the registry under its exercise id."""
+    check = check_class()
+    if check.exercise_id in _REGISTRY:
+        raise ValueError(f"exercise {check.exercise_id!r} is registered twice")
+    if check.lesson not in LESSON_ORDER:
+        raise ValueError(f"exercise {check.exercise_id!r}: unknown lesson {check.lesson!r}")
+    _REGISTRY[check.exercise_id] = check
+    return check_class
+
+
+class UnknownExercise(LookupError):
+    def __str__(self):
+        return self.args[0]
+
+
+def get_check(exercise_id):
+    _load_checks()
+    try:
+        return _REGISTRY[exercise_id]
+    except KeyError:
+        close = difflib.get_close_matches(str(exercise_id), list(_REGISTRY), n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise UnknownExercise(
+            f"unknown exercise id {exercise_id!r}.{hint} Known ids: {', '.join(exercises())}") from None
+
+
+def _load_checks():
+    from . import checks  # noqa: F401 - importing registers every lesson's checks
+
+
+def exercises(lesson=None):
+    """Exercise ids in course order (lesson order, then the order the lesson's module defines them)."""
+    _load_checks()
+    if lesson is not None and lesson not in LESSON_ORDER:
+        raise ValueError(f"unknown lesson {lesson!r}; lessons: {', '.join(LESSON_ORDER)}")
+    ids = [i for i in _REGISTRY if lesson is None or i.split(".")[0] == lesson]
+    return sorted(ids, key=lambda i: LESSON_ORDER.index(i.split(".")[0]))
+
+
+def max_score(exercise_id):
+    return get_check(exercise_id).max_score
+
+
+def run_check(exercise_id, *functions, hidden=False, time_limit=None):
+    """Run the check `exercise_id` on the learner's functions. Never raises because of the learner's code.
+
+    time_limit: seconds per call of the learner's code (grader.calling.DEFAULT_TIME_LIMIT by default).
+    Raises UnknownExercise for an unknown id and TypeError when the number of functions is wrong.
+    """
+    check = get_check(exercise_id)
+    if len(functions) != len(check.functions):
+        takes = ", ".join(check.functions)
+        raise TypeError(
+            f"check({exercise_id!r}, ...) takes {len(check.functions)} function{'s' if len(check.functions) > 1 else ''}"
+            f" after the id: {takes}; got {len(functions)}")
+    caller = LocalCaller(dict(zip(check.functions, functions)), time_limit=time_limit)
+    failures = {}
+    for case in check.cases(hidden):
+        deciding = [p for p in (case.parts or check.parts) if p not in failures]
+        if not deciding:
+            continue
+        try:
+            got = check.call_learner(caller, case)
+        except LearnerError as err:
+            for part in deciding:
+                failures[part] = {"case": case, "text": err.message, "problem": err.kind}
+            if err.stop:
+                break
+            continue
+        with _quiet():
+            expected = check.expected(case)
+        variants = None
+        for part in deciding:
+            answer = got.get(part)
+            if isinstance(answer, LearnerError):
+                failures[part] = {"case": case, "text": answer.message, "problem": answer.kind}
+                continue
+            comparison = check.compare(part, expected[part], answer, case)
+            if comparison.ok:
+                continue
+            if variants is None:
+                with _quiet():
+                    variants = check.mistakes(case, expected)
+            failures[part] = {"case": case, "text": comparison.text, "problem": comparison.problem,
+                              "figures": comparison.figures,
+                              "diagnosis": _diagnose(part, answer, expected[part], variants, case)}
+    return _result(check, failures, caller)
+
+
+class _quiet(warnings.catch_warnings):
+    """The reference and its mistake variants on edge cases (overflow on purpose) must not warn."""
+
+    def __enter__(self):
+        super().__enter__()
+        warnings.simplefilter("ignore")
+        self._errstate = np.errstate(all="ignore")
+        self._errstate.__enter__()
+
+    def __exit__(self, *exc):
+        self._errstate.__exit__(*exc)
+        return super().__exit__(*exc)
+
+
+def _diagnose(part, answer, expected, variants, case):
+    mistake = match_mistake(part, answer, expected, variants)
+    if mistake is not None:
+        return {"mistake": mistake.name, "text": mistake.describe()}
+    with _quiet():
+        relation = generic_diagnosis(answer, expected, case.sizes)
+    if relation:
+        return {"mistake": None, "text": relation}
+    return None
+
+
+def _result(check, failures, caller):
+    lines, figures = [], {}
+    score = 0.0
+    for part, points in check.parts.items():
+        failure = failures.get(part)
+        entry = {"points": 0.0 if failure else float(points), "max_points": float(points), "passed": not failure}
+        if failure is None:
+            score += points
+            lines.append(f"  \u2713 {part}")
+        else:
+            case = failure["case"]
+            where = f"case {case.label}" + (" (hidden)" if case.hidden else "")
+            lines.append(f"  \u2717 {part}: {failure['text']}")
+            lines.append(f"      on {where}")
+            diagnosis = failure.get("diagnosis")
+            if diagnosis:
+                lines.append(f"      {diagnosis['text'][0].upper()}{diagnosis['text'][1:]}")
+            entry.update(case=case.label, problem=failure["problem"],
+                         mistake=diagnosis["mistake"] if diagnosis else None, **failure.get("figures", {}))
+        figures[part] = entry
+    if failures and caller.warnings:
+        lines.append("  Your code warned: " + "; ".join(caller.warnings[:3]))
+    max_points = check.max_score
+    header = f"{check.exercise_id}: {_points(score)}/{_points(max_points)} points"
+    return Result(check.exercise_id, passed=score == max_points, score=float(score), max_score=max_points,
+                  message="\n".join([header] + lines), figures=figures)
+
+
+def _points(value):
+    return f"{value:g}"
+
+
+def describe_case(seed, inputs, note=""):
+    """A case label: "seed 2: x (4, 5), W (5, 3)" plus an optional note ("large scores")."""
+    text = f"seed {seed}: {describe_inputs(inputs)}"
+    return f"{text} ({note})" if note else text
