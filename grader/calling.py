@@ -195,6 +195,8 @@ class LocalCaller(Caller):
 
 
 def _type_name(value):
+    if isinstance(value, np.ndarray):
+        return f"NumPy array of shape {value.shape}"
     kind = type(value)
     return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__.split('.')[0]}.{kind.__name__}"
 

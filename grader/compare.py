@@ -60,6 +60,15 @@ def _number(value):
     return f"{float(value):.6g}"
 
 
+def _pair(expected, got):
+    """ "expected E, got G" with enough digits to show that they differ."""
+    for digits in (6, 9, 12, 17):
+        e, g = f"{float(expected):.{digits}g}", f"{float(got):.{digits}g}"
+        if e != g:
+            break
+    return f"expected {e}, got {g}"
+
+
 def compare_arrays(expected, got, tolerance, name="output"):
     """Compare a learner's `got` with `expected` (both already plain NumPy values)."""
     expected = np.asarray(expected)
@@ -90,15 +99,18 @@ def compare_arrays(expected, got, tolerance, name="output"):
         where = tuple(np.argwhere(bad_finite)[0])
         figures.update(nonfinite_count=int(bad_finite.sum()), where=where)
         kind = "NaN" if np.isnan(out[where]) else "inf"
-        text = (f"{name} contains {kind} at {format_index(where)} "
-                f"({int(bad_finite.sum())} of {out.size} entries are not finite; expected {_number(exp[where])})")
+        at = f" at {format_index(where)}" if exp.ndim else ""
+        text = (f"{name} is {kind}" if not exp.ndim else f"{name} contains {kind}{at} "
+                f"({int(bad_finite.sum())} of {out.size} entries are not finite)")
+        text += f"; expected {_number(exp[where])}"
         return Comparison(False, "nonfinite", text, figures)
 
     with np.errstate(all="ignore"):
         abs_err = np.abs(out - exp)
         abs_err = np.where(np.isfinite(exp) | np.isfinite(out), abs_err, 0.0)
         abs_err = np.nan_to_num(abs_err, nan=np.inf)
-        rel_err = abs_err / np.maximum(np.abs(exp), np.finfo(np.float64).tiny)
+        # Relative error as lesson 03's relative_error defines it: at most 1, and 1 where the sign is wrong.
+        rel_err = abs_err / np.maximum(np.abs(exp) + np.abs(out), 1e-8)
         allowed = tolerance.atol + tolerance.rtol * np.abs(exp)
         excess = abs_err - allowed
     worst = np.unravel_index(int(np.argmax(excess)), exp.shape) if exp.ndim else ()
@@ -117,9 +129,12 @@ def compare_arrays(expected, got, tolerance, name="output"):
     figures["wrong_count"] = int(wrong.sum())
     at = f" at {format_index(worst)}" if exp.ndim else ""
     text = (f"{name} is wrong in {int(wrong.sum())} of {exp.size} entries: max abs error "
-            f"{figures['max_abs_error']:.3g}{at} (expected {_number(exp[worst])}, got {_number(out[worst])}), "
+            f"{figures['max_abs_error']:.3g}{at} ({_pair(exp[worst], out[worst])}), "
             f"max rel error {figures['max_rel_error']:.3g}")
-    if tolerance.exact:
+    if not exp.ndim:
+        text = (f"{name} is wrong: {_pair(exp, out)} (abs error {figures['max_abs_error']:.3g}, "
+                f"rel error {figures['max_rel_error']:.3g})")
+    elif tolerance.exact:
         text = (f"{name} is wrong in {int(wrong.sum())} of {exp.size} entries: first at "
                 f"{format_index(np.argwhere(wrong)[0])} (expected {_number(exp[tuple(np.argwhere(wrong)[0])])}, "
                 f"got {_number(out[tuple(np.argwhere(wrong)[0])])})")

@@ -44,13 +44,39 @@ def _close(a, b):
                                 equal_nan=True))
 
 
+def _distance(a, b):
+    """Largest absolute difference between two outputs (arrays, numbers, dicts or lists of them);
+    NaN matches NaN and inf matches the same inf; a shape or structure mismatch is infinitely far."""
+    if isinstance(a, dict) or isinstance(b, dict):
+        if not (isinstance(a, dict) and isinstance(b, dict) and set(a) == set(b)):
+            return np.inf
+        return max((_distance(a[k], b[k]) for k in a), default=0.0)
+    if isinstance(a, list) or isinstance(b, list):
+        if not (isinstance(a, list) and isinstance(b, list) and len(a) == len(b)):
+            return np.inf
+        return max((_distance(x, y) for x, y in zip(a, b)), default=0.0)
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape or a.dtype.kind not in "biuf" or b.dtype.kind not in "biuf":
+        return np.inf
+    if a.size == 0:
+        return 0.0
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    with np.errstate(all="ignore"):
+        same = (a == b) | (np.isnan(a) & np.isnan(b))
+        gap = np.where(same, 0.0, np.abs(a - b))
+    return float(np.nan_to_num(gap, nan=np.inf).max())
+
+
 def match_mistake(part, got, expected, mistakes):
-    """The first mistake whose output for `part` matches `got` while differing from `expected`."""
+    """The first mistake whose output for `part` is far closer to `got` than to `expected`: the learner's
+    answer lies at least 100 times nearer the variant than the variant lies from the right answer."""
     for mistake in mistakes:
-        if part not in mistake.outputs or mistake.outputs[part] is None:
+        variant = mistake.outputs.get(part)
+        if variant is None:
             continue
-        variant = mistake.outputs[part]
-        if _close(got, variant) and not _close(variant, expected):
+        apart = _distance(variant, expected)
+        near = _distance(got, variant)
+        if apart > 0 and np.isfinite(near) and near <= 0.01 * apart:
             return mistake
     return None
 

@@ -304,13 +304,13 @@ class SoftmaxCrossEntropy(Check):
         return [
             Mistake("the -1 at the true class missing", "dscores = (probs - one_hot(y)) / N",
                     {"dscores": probs / N}),
-            Mistake("probs[:, y] where probs[np.arange(N), y] belongs",
-                    "probs[:, y] picks an (N, N) block; index each row's own class with probs[np.arange(N), y]",
-                    {"loss": float(-np.log(probs[:, y]).mean())}),
             Mistake("the log of a probability that underflowed to 0",
                     "take logs before exponentiating: log_probs = shifted - log(sum(exp(shifted))), "
                     "loss = -log_probs[np.arange(N), y].mean()",
                     {"loss": float(-np.log(probs[rows, y]).mean())}),
+            Mistake("probs[:, y] where probs[np.arange(N), y] belongs",
+                    "probs[:, y] picks an (N, N) block; index each row's own class with probs[np.arange(N), y]",
+                    {"loss": float(-np.log(probs[:, y]).mean())}),
             Mistake("softmax without subtracting the max, which overflows for large scores",
                     "subtract scores.max(axis=1, keepdims=True) before np.exp",
                     {"loss": float(-np.log(naive[rows, y]).mean()), "dscores": (naive - onehot) / N}),
