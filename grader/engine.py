@@ -24,7 +24,7 @@ import numpy as np
 from .calling import LearnerError, LocalCaller
 from .compare import compare_arrays, tolerance_for
 from .inputs import describe_inputs
-from .mistakes import generic_diagnosis, match_mistake
+from .mistakes import generic_diagnosis, match_mistakes
 
 __all__ = ["Case", "Check", "Result", "register", "get_check", "run_check", "grade", "max_score", "exercises",
            "UnknownExercise"]
@@ -209,9 +209,12 @@ class _quiet(warnings.catch_warnings):
 
 
 def _diagnose(part, answer, expected, variants, case):
-    mistake = match_mistake(part, answer, expected, variants)
-    if mistake is not None:
-        return {"mistake": mistake.name, "text": mistake.describe()}
+    mistakes = match_mistakes(part, answer, expected, variants)
+    if mistakes:
+        text = mistakes[0].describe()
+        if len(mistakes) > 1:  # these inputs cannot tell them apart
+            text += f"; or like {mistakes[1].name}: {mistakes[1].fix}"
+        return {"mistake": mistakes[0].name, "text": text}
     with _quiet():
         relation = generic_diagnosis(answer, expected, case.sizes)
     if relation:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Mistake", "match_mistake", "generic_diagnosis"]
+__all__ = ["Mistake", "match_mistakes", "generic_diagnosis"]
 
 # Looser than the grading tolerance: a variant computed in another order may differ in the last digits.
 _MATCH_RTOL, _MATCH_ATOL = 1e-5, 1e-7
@@ -67,9 +67,11 @@ def _distance(a, b):
     return float(np.nan_to_num(gap, nan=np.inf).max())
 
 
-def match_mistake(part, got, expected, mistakes):
-    """The first mistake whose output for `part` is far closer to `got` than to `expected`: the learner's
-    answer lies at least 100 times nearer the variant than the variant lies from the right answer."""
+def match_mistakes(part, got, expected, mistakes):
+    """The mistakes whose output for `part` is far closer to `got` than to `expected` (the learner's answer
+    lies at least 100 times nearer the variant than the variant lies from the right answer), in the
+    check's order; on some inputs two mistakes give the same answer."""
+    found = []
     for mistake in mistakes:
         variant = mistake.outputs.get(part)
         if variant is None:
@@ -77,8 +79,8 @@ def match_mistake(part, got, expected, mistakes):
         apart = _distance(variant, expected)
         near = _distance(got, variant)
         if apart > 0 and np.isfinite(near) and near <= 0.01 * apart:
-            return mistake
-    return None
+            found.append(mistake)
+    return found
 
 
 def _factor_name(factor, sizes):

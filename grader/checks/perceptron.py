@@ -117,12 +117,13 @@ class PerceptronUpdate(Check):
         mistake = (1 if score >= 0 else -1) != y
         updated = {"w": w + lr * y * x, "b": b + lr * y}
         kept = {"w": w, "b": b}
+        # Most specific first: on a boundary case both of the first two fit, and the first is the likelier.
         found = [
-            Mistake("an update on every sample", "update only on a mistake, when perceptron_predict(x) != y",
-                    updated),
             Mistake("y * score <= 0 taken as a mistake", "at a score of exactly 0 the prediction is +1 "
                     "(sign(0) = +1), so with y = +1 it is right and nothing changes",
                     updated if y * score <= 0 else kept),
+            Mistake("an update on every sample", "update only on a mistake, when perceptron_predict(x) != y",
+                    updated),
             Mistake("the condition inverted", "update on a mistake (prediction != y), keep w and b otherwise",
                     kept if mistake else updated),
         ]
