@@ -1,0 +1,231 @@
+"""The check engine: the registry, the guards around the learner's code, the notebook door, and the
+calling seam batch grading will use."""
+import io
+import signal
+import threading
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+import reference_impl
+from grader import UnknownExercise, check, exercises, max_score, run_check
+from grader.calling import Handle, LocalCaller
+from grader.engine import get_check, grade
+from grader.harness import ScalarFunction, ValueProgram
+
+pytestmark = pytest.mark.grader
+
+CONTRACT_IDS = [
+    "perceptron.perceptron_predict", "perceptron.perceptron_update", "perceptron.perceptron_train",
+    "mlp.affine_forward", "mlp.affine_backward", "mlp.relu_forward", "mlp.relu_backward",
+    "mlp.sigmoid_forward", "mlp.sigmoid_backward", "mlp.tanh_forward", "mlp.tanh_backward",
+    "mlp.softmax", "mlp.softmax_cross_entropy", "mlp.mlp_forward", "mlp.mlp_backward", "mlp.sgd_step",
+    "backprop.numerical_gradient", "backprop.relative_error", "backprop.Value",
+    "backprop.sgd_momentum_step", "backprop.adam_step",
+]
+
+
+def relu_forward(x):
+    return np.maximum(x, 0), x
+
+
+def test_every_contract_id_is_registered_in_course_order():
+    assert exercises() == CONTRACT_IDS
+    assert exercises("mlp") == [i for i in CONTRACT_IDS if i.startswith("mlp.")]
+    for exercise_id in CONTRACT_IDS:
+        check_ = get_check(exercise_id)
+        assert max_score(exercise_id) == sum(check_.parts.values()) > 0
+        lesson = getattr(reference_impl, exercise_id.split(".")[0])
+        assert all(hasattr(lesson, name) for name in check_.functions), exercise_id
+
+
+def test_unknown_id_names_the_close_ones():
+    with pytest.raises(UnknownExercise, match="Did you mean 'mlp.affine_forward'"):
+        run_check("mlp.afine_forward", relu_forward)
+    with pytest.raises(ValueError, match="unknown lesson"):
+        exercises("mpl")
+
+
+def test_wrong_number_of_functions_says_which_the_check_takes():
+    with pytest.raises(TypeError, match="takes 2 functions after the id: affine_forward, affine_backward; got 1"):
+        run_check("mlp.affine_backward", relu_forward)
+
+
+def _message(function, exercise_id="mlp.relu_forward", **options):
+    result = run_check(exercise_id, function, **options)
+    assert not result.passed and result.score == 0
+    return result.message
+
+
+def test_an_exception_is_reported_with_the_learners_line():
+    def broken(x):
+        scale = 1 // 0
+        return x * scale, x
+
+    message = _message(broken)
+    assert "relu_forward raised ZeroDivisionError: integer division or modulo by zero" in message
+    assert "in broken, line" in message and "scale = 1 // 0" in message
+
+
+def test_an_unwritten_stub_and_a_missing_return_are_named():
+    def stub(x):
+        raise NotImplementedError("relu_forward")
+
+    def no_return(x):
+        np.maximum(x, 0)
+
+    assert "write the function's body first" in _message(stub)
+    assert "returned None" in _message(no_return) and "is a return statement missing?" in _message(no_return)
+
+
+def test_nan_wrong_dtype_and_wrong_shape_fail_with_figures():
+    result = run_check("mlp.relu_forward", lambda x: (np.full_like(x, np.nan), x))
+    assert "contains NaN at [0, 0]" in result.message
+    assert result.figures["out"]["problem"] == "nonfinite"
+
+    result = run_check("mlp.relu_forward", lambda x: (np.maximum(x, 0).astype(np.float32), x))
+    assert "dtype float32" in result.message and result.figures["out"]["dtype_got"] == "float32"
+
+    result = run_check("mlp.relu_forward", lambda x: (np.maximum(x, 0).T, x))
+    figures = result.figures["out"]
+    assert (figures["shape_expected"], figures["shape_got"]) == ((4, 5), (5, 4))
+
+    result = run_check("mlp.relu_forward", lambda x: (np.maximum(x, 0) + 0.5 * (x < 0), x))
+    figures = result.figures["out"]
+    assert figures["problem"] == "values" and figures["max_abs_error"] == pytest.approx(0.5)
+    assert len(figures["where"]) == 2 and figures["expected_at"] == 0.0
+
+
+def test_a_mutated_input_fails():
+    def in_place(x):
+        np.maximum(x, 0, out=x)
+        return x, x
+
+    assert "changed its input x in place" in _message(in_place)
+
+
+def test_an_endless_loop_is_stopped_in_the_main_thread():
+    def endless(x):
+        while True:
+            try:
+                time.sleep(0.01)
+            except Exception:  # the watchdog's interrupt is not an Exception, so this does not swallow it
+                pass
+
+    started = time.monotonic()
+    message = _message(endless, time_limit=0.2)
+    assert "did not finish within 0.2 s" in message
+    assert time.monotonic() - started < 2
+
+
+def test_an_endless_loop_is_abandoned_outside_the_main_thread():
+    stop = threading.Event()
+
+    def endless(x):
+        while not stop.is_set():
+            time.sleep(0.005)
+        return x, x
+
+    found = {}
+    worker = threading.Thread(target=lambda: found.update(result=run_check("mlp.relu_forward", endless, time_limit=0.2)))
+    worker.start()
+    worker.join(5)
+    stop.set()
+    assert "did not finish within 0.2 s" in found["result"].message
+
+
+def test_the_time_limit_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("NNCOURSE_CALL_TIME_LIMIT", "0.1")
+
+    def slow(x):
+        time.sleep(1)
+        return np.maximum(x, 0), x
+
+    assert "within 0.1 s" in _message(slow)
+
+
+def test_a_timer_set_by_someone_else_survives_a_check():
+    previous = signal.signal(signal.SIGALRM, lambda *_: None)
+    signal.setitimer(signal.ITIMER_REAL, 30)
+    try:
+        assert run_check("mlp.relu_forward", relu_forward).passed
+        assert 25 < signal.getitimer(signal.ITIMER_REAL)[0] <= 30
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def noisy_relu_forward(x):
+    import sys
+
+    print("debugging", x.shape)
+    print("to stderr", file=sys.stderr)
+    warnings.warn("a learner's warning")
+    with np.errstate(all="warn"):
+        np.exp(np.float64(1000))  # a RuntimeWarning, which this suite turns into errors elsewhere
+    return np.maximum(x, 0), x
+
+
+def test_printing_and_warning_inside_the_learners_code_reach_nobody(capfd):
+    result = run_check("mlp.relu_forward", noisy_relu_forward, hidden=True)
+    assert result.passed, result.message
+    assert capfd.readouterr() == ("", "")
+
+
+def test_check_prints_the_report_and_returns_the_points(capfd):
+    assert check("mlp.relu_forward", noisy_relu_forward) == 1.0
+    out, err = capfd.readouterr()
+    assert err == "" and "mlp.relu_forward: 1/1 points" in out and "\u2713 out" in out
+
+
+def test_check_returns_partial_credit_and_raises_on_none(capfd):
+    def affine_forward(x, W, b):
+        return x @ W + b, (x, W)
+
+    def wrong_db(dout, cache):
+        x, W = cache
+        return dout @ W.T, x.T @ dout, dout.mean(axis=0)
+
+    assert check("mlp.affine_backward", affine_forward, wrong_db) == 2.0
+    out, err = capfd.readouterr()
+    assert err == "" and "2/3 points" in out and "\u2717 db" in out
+    with pytest.raises(AssertionError, match="mlp.relu_forward: 0/1 points") as raised:
+        check("mlp.relu_forward", lambda x: (x, x))
+    assert "\u2717 out" in str(raised.value)
+    assert capfd.readouterr().err == ""
+
+
+class NpyCaller(LocalCaller):
+    """A caller that lets only what a sandboxed process could exchange cross the boundary: arrays as
+    .npy bytes (no pickle), numbers, strings, Handles and the harness's plain descriptions."""
+
+    def call(self, name, *args, returns, adapter=None, **kwargs):
+        args = [self._cross(a) for a in args]
+        kwargs = {k: self._cross(v) for k, v in kwargs.items()}
+        result = super().call(name, *args, returns=returns, adapter=adapter, **kwargs)
+        return self._cross(result)
+
+    def _cross(self, value):
+        if isinstance(value, np.ndarray):
+            buffer = io.BytesIO()
+            np.save(buffer, value, allow_pickle=False)
+            buffer.seek(0)
+            return np.load(buffer, allow_pickle=False)
+        if isinstance(value, (tuple, list)):
+            return type(value)(self._cross(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self._cross(v) for k, v in value.items()}
+        assert value is None or isinstance(value, (int, float, str, np.number, Handle, ScalarFunction, ValueProgram)), \
+            f"{type(value).__name__} would not cross a process boundary"
+        return value
+
+
+@pytest.mark.parametrize("exercise_id", CONTRACT_IDS)
+def test_every_check_exchanges_only_plain_values_with_the_learners_side(exercise_id):
+    check_ = get_check(exercise_id)
+    lesson = getattr(reference_impl, exercise_id.split(".")[0])
+    caller = NpyCaller({name: getattr(lesson, name) for name in check_.functions})
+    result = grade(exercise_id, caller, hidden=True)
+    assert result.passed, result.message
