@@ -105,6 +105,80 @@ def time_case(case, backend, repeats):
 CASES = []
 
 
+# lessons 06-07
+def _attention_inputs(rng):
+    q, k, v = (rng.standard_normal((16 * 8, 256, 64)).astype(np.float32) for _ in range(3))
+    return [q, k, v]
+
+
+def _torch_mha(x, Wqkv, bqkv, Wo, bo, num_heads, mask=None):
+    """nn.MultiheadAttention's own functional path, with the course's (D_in, D_out) weights."""
+    x = x.transpose(0, 1)  # (N, T, D) -> (T, N, D), torch's sequence-first layout
+    out, _ = torch.nn.functional.multi_head_attention_forward(
+        x, x, x, x.shape[-1], num_heads, Wqkv.T, bqkv, None, None, False, 0.0, Wo.T, bo,
+        need_weights=False, attn_mask=None if mask is None else ~mask)
+    return out.transpose(0, 1)  # (N, T, D)
+
+
+def _mha_inputs(rng, N, T, D):
+    x = rng.standard_normal((N, T, D))
+    Wqkv, Wo = rng.standard_normal((D, 3 * D)) / np.sqrt(D), rng.standard_normal((D, D)) / np.sqrt(D)
+    bqkv, bo = 0.1 * rng.standard_normal(3 * D), 0.1 * rng.standard_normal(D)
+    return [a.astype(np.float32) for a in (x, Wqkv, bqkv, Wo, bo)]
+
+
+def _block_inputs(rng):
+    N, T, D, Dff = 16, 128, 256, 1024
+    x, Wqkv, bqkv, Wo, bo = _mha_inputs(rng, N, T, D)
+    params = dict(ln1_gamma=1 + 0.1 * rng.standard_normal(D), ln1_beta=0.1 * rng.standard_normal(D),
+                  Wqkv=Wqkv, bqkv=bqkv, Wo=Wo, bo=bo,
+                  ln2_gamma=1 + 0.1 * rng.standard_normal(D), ln2_beta=0.1 * rng.standard_normal(D),
+                  W1=rng.standard_normal((D, Dff)) / np.sqrt(D), b1=0.1 * rng.standard_normal(Dff),
+                  W2=rng.standard_normal((Dff, D)) / np.sqrt(Dff), b2=0.1 * rng.standard_normal(D))
+    return [x, {key: np.asarray(value, dtype=np.float32) for key, value in params.items()}, 4]
+
+
+def _torch_block(x, p, num_heads):
+    F = torch.nn.functional
+    D = x.shape[-1]
+    y = x + _torch_mha(F.layer_norm(x, (D,), p["ln1_gamma"], p["ln1_beta"]),
+                       p["Wqkv"], p["bqkv"], p["Wo"], p["bo"], num_heads)
+    return y + F.relu(F.layer_norm(y, (D,), p["ln2_gamma"], p["ln2_beta"]) @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
+
+
+def _gcn_inputs(rng):
+    V, E, F_in, F_out = 10_000, 100_000, 64, 64
+    edge_index, edge_weight = ri.normalize_adjacency(rng.integers(0, V, (2, E)), V)
+    H = rng.standard_normal((V, F_in)).astype(np.float32)
+    W = (rng.standard_normal((F_in, F_out)) / np.sqrt(F_in)).astype(np.float32)
+    b = (0.1 * rng.standard_normal(F_out)).astype(np.float32)
+    return [H, edge_index, edge_weight.astype(np.float32), W, b]
+
+
+def _torch_gcn(H, edge_index, edge_weight, W, b):
+    HW = H @ W  # (V, F_out)
+    messages = HW[edge_index[0]] * edge_weight[:, None]  # (E, F_out)
+    return torch.zeros_like(HW).index_add(0, edge_index[1], messages) + b
+
+
+CASES += [
+    Case("attention", "(16*8, 256, 64) float32, SDPA", _attention_inputs,
+         ri.attention_forward, ri.attention_backward, torch.nn.functional.scaled_dot_product_attention),
+    Case("multihead_attention", "N16 T256 D512 h8 float32", lambda rng: _mha_inputs(rng, 16, 256, 512) + [8],
+         ri.multihead_attention_forward, ri.multihead_attention_backward, _torch_mha),
+    Case("layernorm", "(16*256, 512) float32",
+         lambda rng: [rng.standard_normal((16 * 256, 512)).astype(np.float32),
+                      (1 + 0.1 * rng.standard_normal(512)).astype(np.float32),
+                      (0.1 * rng.standard_normal(512)).astype(np.float32)],
+         ri.layernorm_forward, ri.layernorm_backward,
+         lambda x, gamma, beta: torch.nn.functional.layer_norm(x, (x.shape[-1],), gamma, beta)),
+    Case("transformer_block", "N16 T128 D256 h4 Dff1024 float32", _block_inputs,
+         ri.transformer_block_forward, ri.transformer_block_backward, _torch_block),
+    Case("gcn", "V10k E100k(+V loops) 64->64 float32", _gcn_inputs,
+         ri.gcn_forward, ri.gcn_backward, _torch_gcn),
+]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="layers to time (default: all)")
