@@ -14,6 +14,7 @@ import math
 
 from .arguments import require_array, require_same_dtype, require_shape
 from .backend import device, namespace, namespace_or_numpy
+from .mlp import affine_backward, affine_forward, relu_backward, relu_forward
 
 __all__ = [
     "softmax_forward", "softmax_backward", "attention_forward", "attention_backward",
@@ -286,30 +287,6 @@ def transformer_block_backward(dout, cache):
     dnormed1, grads["Wqkv"], grads["bqkv"], grads["Wo"], grads["bo"] = multihead_attention_backward(dy, mha_cache)
     dx_branch, grads["ln1_gamma"], grads["ln1_beta"] = layernorm_backward(dnormed1, ln1_cache)
     return dy + dx_branch, {key: grads[key] for key in BLOCK_PARAMS}
-
-
-def affine_forward(x, W, b):
-    """x (M, D_in) @ W (D_in, D_out) + b (D_out,) -> out (M, D_out), cache."""
-    return x @ W + b, (x, W)
-
-
-def affine_backward(dout, cache):
-    """dout (M, D_out) -> dx (M, D_in), dW (D_in, D_out), db (D_out,)."""
-    xp = namespace(dout)
-    x, W = cache
-    return dout @ xp.matrix_transpose(W), xp.matrix_transpose(x) @ dout, xp.sum(dout, axis=0)
-
-
-def relu_forward(x):
-    """max(x, 0) elementwise -> out, cache."""
-    xp = namespace(x)
-    return xp.maximum(x, xp.zeros_like(x)), x
-
-
-def relu_backward(dout, cache):
-    """dout passes where the forward's input was positive."""
-    xp = namespace(dout)
-    return xp.where(cache > 0, dout, 0.0)
 
 
 def _require_mask(func, mask, scores_shape):
