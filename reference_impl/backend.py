@@ -9,7 +9,7 @@ from array_api_compat import array_namespace, device, is_torch_array
 
 __all__ = [
     "namespace", "namespace_or_numpy", "device", "is_torch_array", "to_numpy", "asarray_like", "random_normal",
-    "scatter_add", "einsum", "pad_spatial", "backends", "to_backend",
+    "scatter_add", "einsum", "pad_spatial", "sliding_windows", "backends", "to_backend",
 ]
 
 
@@ -94,6 +94,20 @@ def pad_spatial(x, pad):
         return F.pad(x, (pad, pad, pad, pad))
     widths = [(0, 0)] * (x.ndim - 2) + [(pad, pad), (pad, pad)]
     return np.pad(x, widths)
+
+
+def sliding_windows(x, HH, WW, stride=1):
+    """Every HH x WW window of the last two axes of `x`, taken `stride` apart, as a view (no copy).
+
+    x (..., H, W) -> windows (..., out_H, out_W, HH, WW) with out_H = 1 + (H - HH) // stride and
+    out_W = 1 + (W - WW) // stride; windows[..., r, s, i, j] = x[..., r*stride + i, s*stride + j].
+    Rows and columns past the last whole window are left out, as torch's unfold does.
+    """
+    if is_torch_array(x):
+        return x.unfold(-2, HH, stride).unfold(-2, WW, stride)
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    return sliding_window_view(x, (HH, WW), axis=(-2, -1))[..., ::stride, ::stride, :, :]
 
 
 def backends():
