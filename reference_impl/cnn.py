@@ -117,19 +117,25 @@ def maxpool2d_forward(x, pool=2, stride=2):
     """Max pooling over pool x pool windows taken `stride` apart, without padding.
 
     x (N, C, H, W) -> out (N, C, out_H, out_W), out_H = 1 + (H - pool) // stride, and cache.
-    Each channel is pooled as its own one-channel image through im2col, so windows may overlap
-    (stride < pool). Ties: the window's FIRST maximum in row-major order (smallest i, then smallest j)
-    is the one that receives the gradient in maxpool2d_backward, as in torch's max_pool2d on CPU.
+    Windows may overlap (stride < pool). Ties: the window's FIRST maximum in row-major order (smallest
+    row offset, then smallest column offset) is the one that receives the gradient in
+    maxpool2d_backward, as in torch's max_pool2d on CPU.
     """
     func = "maxpool2d_forward"
     require_array(func, "x", x, ndim=4)
     N, C, H, W = x.shape
-    out_H, out_W = _output_size(func, (H, W), pool, pool, stride, 0, window="pool")
+    _output_size(func, (H, W), pool, pool, stride, 0, window="pool")
     xp = namespace(x)
-    cols = im2col(xp.reshape(x, (N * C, 1, H, W)), pool, pool, stride)  # (N*C, pool*pool, L)
-    winner = xp.argmax(cols, axis=1)  # (N*C, L): first maximum of each window
-    out = xp.max(cols, axis=1)  # (N*C, L)
-    return xp.reshape(out, (N, C, out_H, out_W)), (winner, (N, C, H, W), pool, stride)
+    windows = sliding_windows(x, pool, pool, stride)  # (N, C, out_H, out_W, pool, pool), a view
+    # Visit the pool*pool offsets in row-major order; a later offset wins only when strictly
+    # greater, so ties keep the first maximum. winner holds the offset's index i*pool + j.
+    out = windows[..., 0, 0]  # (N, C, out_H, out_W)
+    winner = xp.zeros(out.shape, dtype=xp.int32, device=device(x))
+    for k in range(1, pool * pool):
+        value = windows[..., k // pool, k % pool]  # (N, C, out_H, out_W)
+        winner = xp.where(value > out, k, winner)
+        out = xp.maximum(out, value)
+    return out, (winner, (N, C, H, W), pool, stride)
 
 
 def maxpool2d_backward(dout, cache):
@@ -139,14 +145,14 @@ def maxpool2d_backward(dout, cache):
     overlap, a pixel that is the maximum of several windows collects all their gradients.
     """
     xp = namespace(dout)
-    winner, (N, C, H, W), pool, stride = cache
+    winner, x_shape, pool, stride = cache
     N, C, out_H, out_W = dout.shape
-    offsets = xp.arange(pool * pool, device=device(dout))  # (pool*pool,)
-    is_winner = offsets[:, None] == winner[:, None, :]  # (1, pool*pool, 1) vs (N*C, 1, L) -> (N*C, pool*pool, L)
-    dout_rows = xp.reshape(dout, (N * C, 1, out_H * out_W))  # (N*C, 1, L)
-    dcols = xp.where(is_winner, dout_rows, 0.0)  # (N*C, pool*pool, L)
-    dx = col2im(dcols, (N * C, 1, H, W), pool, pool, stride)  # (N*C, 1, H, W)
-    return xp.reshape(dx, (N, C, H, W))
+    dx = xp.zeros(x_shape, dtype=dout.dtype, device=device(dout))
+    for k in range(pool * pool):
+        i, j = divmod(k, pool)
+        # Offset (i, j) of every window sits on a strided grid of pixels starting at (i, j).
+        dx[:, :, i:i + stride * out_H:stride, j:j + stride * out_W:stride] += xp.where(winner == k, dout, 0.0)
+    return dx
 
 
 def flatten_forward(x):
