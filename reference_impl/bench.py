@@ -105,6 +105,83 @@ def time_case(case, backend, repeats):
 CASES = []
 
 
+# lesson 02
+def _dense_inputs(rng, N, D_in, D_out):
+    x = rng.standard_normal((N, D_in)).astype(np.float32)
+    W = (rng.standard_normal((D_in, D_out)) / np.sqrt(D_in)).astype(np.float32)
+    return [x, W, (0.1 * rng.standard_normal(D_out)).astype(np.float32)]
+
+
+def _mlp_inputs(rng):
+    X, W1, b1 = _dense_inputs(rng, 256, 1024, 1024)
+    _, W2, b2 = _dense_inputs(rng, 1, 1024, 10)
+    return [X, dict(W1=W1, b1=b1, W2=W2, b2=b2)]
+
+
+def _torch_mlp(X, p):
+    # mlp_backward returns no gradient for the data X, so torch must not compute one either.
+    return torch.relu(X.detach() @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
+
+
+CASES += [
+    Case("affine", "x 256x1024, W 1024x1024 float32", lambda rng: _dense_inputs(rng, 256, 1024, 1024),
+         ri.affine_forward, ri.affine_backward, lambda x, W, b: x @ W + b),
+    Case("relu", "x 256x1024 float32", lambda rng: [rng.standard_normal((256, 1024)).astype(np.float32)],
+         ri.relu_forward, ri.relu_backward, torch.relu),
+    # The loss returns its gradient with it: "forward" times both, "backward" scales it by the upstream number.
+    Case("softmax_cross_entropy", "scores 256x1000 float32",
+         lambda rng: [rng.standard_normal((256, 1000)).astype(np.float32), rng.integers(0, 1000, 256)],
+         ri.softmax_cross_entropy, lambda dloss, dscores: dscores * dloss, torch.nn.functional.cross_entropy),
+    Case("mlp", "256x1024 -> 1024 -> 10 float32", _mlp_inputs, ri.mlp_forward, ri.mlp_backward, _torch_mlp),
+]
+
+
+# lessons 04-05
+def _conv_inputs(rng):
+    x = rng.standard_normal((32, 16, 32, 32)).astype(np.float32)
+    w = (rng.standard_normal((32, 16, 3, 3)) / np.sqrt(16 * 9)).astype(np.float32)
+    b = (0.1 * rng.standard_normal(32)).astype(np.float32)
+    return [x, w, b, 1, 1]
+
+
+def _recurrent_inputs(rng, gates):
+    N, T, D, H = 32, 64, 128, 256
+    x, h0, c0 = rng.standard_normal((N, T, D)), rng.standard_normal((N, H)), rng.standard_normal((N, H))
+    Wx = rng.standard_normal((D, gates * H)) / np.sqrt(D)
+    Wh = rng.standard_normal((H, gates * H)) / np.sqrt(H)
+    b = 0.1 * rng.standard_normal(gates * H)
+    arrays = [x, h0, c0, Wx, Wh, b] if gates == 4 else [x, h0, Wx, Wh, b]
+    return [a.astype(np.float32) for a in arrays]
+
+
+def _torch_rnn(x, h0, Wx, Wh, b):
+    """nn.RNN's own kernel (tanh, batch first) on the course's (D_in, D_out) weights."""
+    weights = [Wx.T, Wh.T, b, torch.zeros_like(b)]  # weight_ih, weight_hh, bias_ih, bias_hh
+    out, _ = torch._VF.rnn_tanh(x, h0[None], weights, True, 1, 0.0, True, False, True)
+    return out
+
+
+def _torch_lstm(x, h0, c0, Wx, Wh, b):
+    """nn.LSTM's own kernel (batch first) on the course's packed i, f, g, o weights."""
+    weights = [Wx.T, Wh.T, b, torch.zeros_like(b)]  # weight_ih, weight_hh, bias_ih, bias_hh
+    out, _, _ = torch._VF.lstm(x, (h0[None], c0[None]), weights, True, 1, 0.0, True, False, True)
+    return out
+
+
+CASES += [
+    Case("conv2d", "x 32x16x32x32, 32 3x3 pad 1 float32", _conv_inputs,
+         ri.conv2d_forward, ri.conv2d_backward,
+         lambda x, w, b, stride, pad: torch.nn.functional.conv2d(x, w, b, stride=stride, padding=pad)),
+    Case("maxpool2d", "x 32x16x32x32, 2x2 stride 2 float32",
+         lambda rng: [rng.standard_normal((32, 16, 32, 32)).astype(np.float32), 2, 2],
+         ri.maxpool2d_forward, ri.maxpool2d_backward, torch.nn.functional.max_pool2d),
+    Case("rnn", "N32 T64 D128 H256 float32", lambda rng: _recurrent_inputs(rng, 1),
+         ri.rnn_forward, ri.rnn_backward, _torch_rnn),
+    Case("lstm", "N32 T64 D128 H256 float32", lambda rng: _recurrent_inputs(rng, 4),
+         ri.lstm_forward, ri.lstm_backward, _torch_lstm),
+]
+
+
 # lessons 06-07
 def _attention_inputs(rng):
     q, k, v = (rng.standard_normal((16 * 8, 256, 64)).astype(np.float32) for _ in range(3))
