@@ -17,7 +17,7 @@ import math
 import numbers
 
 from .arguments import require_array, require_same_dtype, require_shape
-from .backend import namespace
+from .backend import device, namespace
 
 __all__ = [
     "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward", "lstm_step_forward",
@@ -98,7 +98,7 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
     _check_step(func, x, h_prev, Wx, Wh, b, gates=4)
     require_shape(func, "c_prev", require_array(func, "c_prev", c_prev), tuple(h_prev.shape), "(N, H) as h_prev")
     require_same_dtype(func, x=x, c_prev=c_prev)
-    h_next, c_next, cell = _lstm_cell(x @ Wx + b, h_prev, c_prev, Wh)
+    h_next, c_next, cell = _lstm_cell(x @ Wx + b, h_prev, c_prev, Wh, _gate_constants(h_prev.shape[1], x))
     return h_next, c_next, (x, h_prev, Wx, Wh, cell)
 
 
@@ -128,8 +128,9 @@ def lstm_forward(x, h0, c0, Wx, Wh, b):
     xp = namespace(x)
     x_steps = _input_map(xp, x, Wx, b)  # (T, N, 4H): the x part of every step at once
     h, c, states, cells = h0, c0, [h0], []
+    constants = _gate_constants(h0.shape[1], x)  # made once, shared by every step
     for t in range(x.shape[1]):
-        h, c, cell = _lstm_cell(x_steps[t], h, c, Wh)  # (N, H), (N, H)
+        h, c, cell = _lstm_cell(x_steps[t], h, c, Wh, constants)  # (N, H), (N, H)
         states.append(h)
         cells.append(cell)
     hs = xp.stack(states, axis=1)  # (N, T+1, H): h0, then every step's output
@@ -192,40 +193,48 @@ def _rnn_cell_backward(dh, h, Wh):
     return da, da @ xp.matrix_transpose(Wh)  # (N, H) @ (H, H)
 
 
-def _sigmoid(a):
-    # 1 / (1 + exp(-a)) overflows exp for large negative a; this form never does.
-    return 0.5 + 0.5 * namespace(a).tanh(0.5 * a)
-
-
-def _lstm_cell(a_x, h_prev, c_prev, Wh):
+def _lstm_cell(a_x, h_prev, c_prev, Wh, constants):
     """The recurrent part of an LSTM step.
 
-    a_x (N, 4H), the step's x @ Wx + b; h_prev, c_prev (N, H); Wh (H, 4H).
-    Returns h (N, H), c (N, H) and what the backward needs.
+    a_x (N, 4H), the step's x @ Wx + b; h_prev, c_prev (N, H); Wh (H, 4H); constants from
+    _gate_constants. Returns h (N, H), c (N, H) and what the backward needs.
     """
     xp = namespace(a_x)
     H = h_prev.shape[1]
     a = a_x + h_prev @ Wh  # (N, 4H): i, f, g, o pre-activations side by side
-    i = _sigmoid(a[:, :H])
-    f = _sigmoid(a[:, H:2 * H])
-    g = xp.tanh(a[:, 2 * H:3 * H])
-    o = _sigmoid(a[:, 3 * H:])
+    # sigmoid(a) = 0.5 + 0.5 * tanh(a / 2), so ONE tanh over all 4H columns gives the four gates:
+    # gates = tanh(a * scale) * scale + shift, with (scale, shift) = (1/2, 1/2) on the sigmoid
+    # columns i, f, o and (1, 0) on the tanh column g. It never overflows, unlike exp(-a).
+    scale, shift, _ = constants  # (4H,) each
+    t = xp.tanh(a * scale)  # (N, 4H)
+    gates = t * scale + shift  # (N, 4H)
+    i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]  # (N, H) views
     c = f * c_prev + i * g  # (N, H)
     tanh_c = xp.tanh(c)
-    return o * tanh_c, c, (i, f, g, o, tanh_c, c_prev)
+    return o * tanh_c, c, (gates, t, tanh_c, c_prev, constants)
 
 
 def _lstm_cell_backward(xp, dh, dc, cell, Wh):
     """dh, dc (N, H): the gradients reaching a step's h and c -> da (N, 4H), dh_prev (N, H), dc_prev (N, H)."""
-    i, f, g, o, tanh_c, c_prev = cell
+    gates, t, tanh_c, c_prev, (_, _, slope) = cell
+    H = dh.shape[1]
+    i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]  # (N, H) views
     dc = dc + dh * o * (1 - tanh_c * tanh_c)  # (N, H): c reaches the loss directly and through h
-    da = xp.concat((
-        dc * g * i * (1 - i),  # input gate, sigmoid' = s (1 - s)
-        dc * c_prev * f * (1 - f),  # forget gate
-        dc * i * (1 - g * g),  # cell candidate, tanh' = 1 - tanh^2
-        dh * tanh_c * o * (1 - o),  # output gate
-    ), axis=1)  # (N, 4H) in the order of the packed weights
+    dgates = xp.concat((dc * g, dc * c_prev, dc * i, dh * tanh_c), axis=1)  # (N, 4H): d/di, d/df, d/dg, d/do
+    # d gates / d a = scale^2 * (1 - t^2): that is s (1 - s) on the sigmoid columns and 1 - g^2 on g.
+    da = dgates * slope * (1 - t * t)  # (N, 4H) in the order of the packed weights
     return da, da @ xp.matrix_transpose(Wh), dc * f  # (N, 4H) @ (4H, H)
+
+
+def _gate_constants(H, like):
+    """(scale, shift, slope = scale^2), each (4H,) on like's device and dtype, that turn one tanh
+    into the i, f, g, o gates (see _lstm_cell)."""
+    xp = namespace(like)
+    half = xp.full((H,), 0.5, dtype=like.dtype, device=device(like))
+    one = xp.ones((H,), dtype=like.dtype, device=device(like))
+    scale = xp.concat((half, half, one, half))  # (4H,)
+    shift = xp.concat((half, half, xp.zeros_like(one), half))  # (4H,)
+    return scale, shift, scale * scale
 
 
 def _input_map(xp, x, Wx, b):
@@ -241,7 +250,7 @@ def _input_map_backward(xp, da, x, Wx):
     Works for one step (N, ...) and a whole sequence (N, T, ...) alike: the weight gradients sum
     every row, of every step, in one product.
     """
-    G, D = da.shape[-1], x.shape[-1]
+    G = da.shape[-1]
     dx = da @ xp.matrix_transpose(Wx)  # (..., G) @ (G, D) -> (..., D)
     dWx = _sum_over_steps(xp, x, da)  # (D, G)
     db = xp.sum(xp.reshape(da, (-1, G)), axis=0)  # (G,)
