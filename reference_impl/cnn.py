@@ -128,12 +128,14 @@ def maxpool2d_forward(x, pool=2, stride=2):
     xp = namespace(x)
     windows = sliding_windows(x, pool, pool, stride)  # (N, C, out_H, out_W, pool, pool), a view
     # Visit the pool*pool offsets in row-major order; a later offset wins only when strictly
-    # greater, so ties keep the first maximum. winner holds the offset's index i*pool + j.
+    # greater, so ties keep the first maximum. winner holds the offset's index k = i*pool + j.
     out = windows[..., 0, 0]  # (N, C, out_H, out_W)
     winner = xp.zeros(out.shape, dtype=xp.int32, device=device(x))
     for k in range(1, pool * pool):
         value = windows[..., k // pool, k % pool]  # (N, C, out_H, out_W)
-        winner = xp.where(value > out, k, winner)
+        # k exceeds every index seen so far, so max(winner, k * improved) takes k exactly where
+        # value improves on the best (and is several times faster than where() on NumPy).
+        winner = xp.maximum(winner, xp.astype(value > out, xp.int32) * k)
         out = xp.maximum(out, value)
     return out, (winner, (N, C, H, W), pool, stride)
 
