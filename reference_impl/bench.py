@@ -1,11 +1,14 @@
 """Forward+backward time of every reference layer next to torch autograd on the same device.
 
-    python -m reference_impl.bench [--only NAME ...] [--repeats R]
+    python -m reference_impl.bench [--only NAME ...] [--repeats R] [--batch-seconds S]
 
 For each layer at a realistic size and each backend present (numpy, torch-cpu, torch-cuda), the
 reference pair `forward` then `backward` is timed next to torch autograd doing the same work on the
 same device (torch CPU for the NumPy rows). The two are timed alternately, one repeat each, so a noisy
-machine slows both alike; the table gives medians and their ratio.
+machine slows both alike; the table gives medians and their ratio. Each repeat runs a batch of about
+S seconds (default 0.2): switching between the two sides costs the next few milliseconds (on a CPU,
+the other side's threads go on spinning a while), and short batches would bill that to whichever
+side runs second.
 """
 import argparse
 import statistics
@@ -67,7 +70,7 @@ def _seconds(step, backend, iterations):
     return (time.perf_counter() - start) / iterations
 
 
-def time_case(case, backend, repeats):
+def time_case(case, backend, repeats, batch_seconds=0.2):
     """Median seconds per forward+backward: (reference on `backend`, torch autograd on its device)."""
     rng = np.random.default_rng(0)
     inputs = case.make_inputs(rng)
@@ -90,11 +93,11 @@ def time_case(case, backend, repeats):
             leaf.grad = None
         case.torch_forward(*torch_args).backward(torch_dout)
 
-    # Warm up both (allocators, kernels, caches), then size the runs to about 50 ms each.
+    # Warm up both (allocators, kernels, caches), then size the batches to batch_seconds each.
     for step in (reference_step, torch_step):
         step()
-    iterations = max(1, int(0.05 / max(_seconds(reference_step, backend, 1), 1e-6)))
-    torch_iterations = max(1, int(0.05 / max(_seconds(torch_step, torch_backend, 1), 1e-6)))
+    iterations = max(1, int(batch_seconds / max(_seconds(reference_step, backend, 1), 1e-6)))
+    torch_iterations = max(1, int(batch_seconds / max(_seconds(torch_step, torch_backend, 1), 1e-6)))
     ref_times, torch_times = [], []
     for _ in range(repeats):
         ref_times.append(_seconds(reference_step, backend, iterations))
@@ -260,6 +263,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="layers to time (default: all)")
     parser.add_argument("--repeats", type=int, default=7, help="alternating repeats per row (default 7)")
+    parser.add_argument("--batch-seconds", type=float, default=0.2,
+                        help="length of one timed batch of steps (default 0.2)")
     args = parser.parse_args(argv)
     cases = [c for c in CASES if not args.only or c.layer in args.only]
     if not cases:
@@ -272,7 +277,7 @@ def main(argv=None):
     print("-" * len(header))
     for case in cases:
         for backend in backends():
-            ref, ref_torch = time_case(case, backend, args.repeats)
+            ref, ref_torch = time_case(case, backend, args.repeats, args.batch_seconds)
             print(f"{case.layer:<26} {case.size:<34} {backend:<11} {ref * 1e3:>12.3f} "
                   f"{ref_torch * 1e3:>9.3f} {ref / ref_torch:>6.2f}", flush=True)
 
