@@ -137,6 +137,8 @@ def maxpool2d_forward(x, pool=2, stride=2):
         # value improves on the best (and is several times faster than where() on NumPy).
         winner = xp.maximum(winner, xp.astype(value > out, xp.int32) * k)
         out = xp.maximum(out, value)
+    if pool == 1:  # no maximum() ran, so out is still a view of x: hand out a copy
+        out = xp.asarray(out, copy=True)
     return out, (winner, (N, C, H, W), pool, stride)
 
 

@@ -252,6 +252,15 @@ def test_maxpool2d_keeps_dtype_and_device(backend, rng):
             assert array.device == x.device
 
 
+@pytest.mark.parametrize("pool, stride", [(1, 1), (2, 2)])
+def test_maxpool2d_output_is_not_a_view_of_the_input(backend, rng, pool, stride):
+    x = rng.standard_normal((1, 2, 4, 4))
+    x_in = backend.asarray(x.copy())
+    out, _ = maxpool2d_forward(x_in, pool, stride)
+    out[...] = 0  # a caller may update the output in place; x must not change
+    np.testing.assert_array_equal(backend.to_numpy(x_in), x)
+
+
 def test_maxpool2d_rejects_bad_arguments():
     x = np.zeros((2, 3, 5, 4))
     with pytest.raises(ValueError, match=r"the 5x5 pool window does not fit in the 5x4 input; use a smaller pool"):

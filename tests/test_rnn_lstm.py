@@ -275,7 +275,7 @@ def test_recurrent_layers_reject_bad_arguments():
 @pytest.mark.parametrize("max_norm", [0.0, 0.5, 3.0, 1e3])
 def test_clip_gradients_matches_clip_grad_norm(backend, rng, max_norm):
     grads = {"Wx": rng.standard_normal((3, 4)), "b": rng.standard_normal(4), "h0": rng.standard_normal((2, 1, 3))}
-    inputs = {name: backend.asarray(g) for name, g in grads.items()}
+    inputs = {name: backend.asarray(g.copy()) for name, g in grads.items()}  # unshared, to see mutation
     clipped, total_norm = clip_gradients(inputs, max_norm)
 
     params = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads.values()]
