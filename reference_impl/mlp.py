@@ -47,16 +47,18 @@ def affine_backward(dout, cache):
 
 
 def relu_forward(x):
-    """max(x, 0) elementwise. x (any shape) -> out (same shape), cache x."""
+    """max(x, 0) elementwise. x (any shape) -> out (same shape), cache out."""
     xp = namespace(require_array("relu_forward", "x", x))
-    return xp.where(x > 0, x, xp.zeros_like(x)), x
+    out = xp.clip(x, min=0)
+    return out, out
 
 
 def relu_backward(dout, cache):
     """dout passes where the input was positive (the derivative at 0 is taken as 0)."""
     xp = namespace(dout)
     require_shape("relu_backward", "dout", dout, tuple(cache.shape), "the forward's output shape")
-    return xp.where(cache > 0, dout, xp.zeros_like(dout))
+    # A 0/1 factor in dout's dtype: several times faster than a `where` on both libraries.
+    return dout * xp.astype(cache > 0, dout.dtype)
 
 
 def sigmoid_forward(x):
@@ -115,11 +117,11 @@ def softmax_cross_entropy(scores, y):
     shifted = scores - xp.max(scores, axis=-1, keepdims=True)  # (N, C), every entry <= 0
     log_norm = xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))  # (N, 1), >= 0
     log_probs = shifted - log_norm  # (N, C), finite
-    labels = xp.reshape(xp.asarray(y, device=device(scores)), (N, 1))
-    onehot = xp.astype(xp.arange(C, device=device(scores)) == labels, scores.dtype)  # (N, C)
-    loss = -xp.sum(log_probs * onehot) / N
-    dscores = (xp.exp(log_probs) - onehot) / N
-    return loss, dscores
+    rows = xp.arange(N, device=device(scores))
+    loss = -xp.sum(log_probs[rows, y]) / N  # log_probs[n, y[n]] for every n
+    dscores = xp.exp(log_probs)  # (N, C), the probabilities
+    dscores[rows, y] -= 1  # minus the one-hot of the labels
+    return loss, dscores / N
 
 
 def mlp_forward(X, params):
