@@ -1,0 +1,164 @@
+"""Door 2, the command line: `nncourse check | release | init | demo`.
+
+Exit codes: 0 success (for `check`: every graded cell at full marks), 1 the work ran but something
+failed (points lost, a stale release, a failed nbgrader step), 2 bad input (a missing or malformed
+notebook, unknown lesson, a directory that would be overwritten).
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+SUCCESS, FAILED, BAD_INPUT = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input from the user: the message says what was wrong and what to do."""
+
+
+def main(argv=None):
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return BAD_INPUT
+    try:
+        return args.run(args)
+    except UsageError as err:
+        print(f"nncourse {args.command}: {err}", file=sys.stderr)
+        return BAD_INPUT
+    except RuntimeError as err:
+        print(f"nncourse {args.command}: {err}", file=sys.stderr)
+        return FAILED
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="nncourse", description="Grade, release and teach the nncourse lessons.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = commands.add_parser("check", help="grade one notebook as the autograder would",
+                                description="Execute a notebook's code as nbgrader's autograde does and print "
+                                            "each graded cell's points and report.")
+    check.add_argument("notebook", type=Path, help="the .ipynb file to grade")
+    check.add_argument("--json", action="store_true", help="print the result as JSON")
+    check.add_argument("--timeout", type=float, default=120, help="seconds one cell may run (default 120)")
+    check.add_argument("--source", type=Path, default=None,
+                       help="take the test cells from this source notebook, as autograde does "
+                            "(default: solutions/<lesson>/<same name> when it exists; 'none' to keep the notebook's own)")
+    check.set_defaults(run=_run_check)
+
+    release = commands.add_parser("release", help="regenerate lessons/ from solutions/ through nbgrader",
+                                  description="Regenerate lessons/<lesson>/ from solutions/<lesson>/ with stock "
+                                              "`nbgrader generate_assignment`.")
+    release.add_argument("lessons", nargs="*", help="lesson folders, e.g. 02_mlp (default: all)")
+    release.add_argument("--check", action="store_true",
+                         help="change nothing; exit 1 when lessons/ differs from a fresh release")
+    release.set_defaults(run=_run_release)
+
+    init = commands.add_parser("init", help="set up an nbgrader course directory for a teacher",
+                               description="Create COURSE_DIR with nbgrader_config.py and source/<lesson>/ "
+                                           "copied from solutions/, ready for the usual nbgrader workflow.")
+    init.add_argument("course_dir", type=Path)
+    init.add_argument("--db", default=None, help="gradebook database URL (default: SQLite in COURSE_DIR)")
+    init.add_argument("--lessons", nargs="*", default=None, help="lessons to include (default: all)")
+    init.add_argument("--timeout", type=int, default=60, help="seconds one cell may run in autograde (default 60)")
+    init.add_argument("--force", action="store_true", help="write into a non-empty directory")
+    init.set_defaults(run=_run_init)
+
+    demo = commands.add_parser("demo", help="grade bundled example submissions end to end",
+                               description="Set up a course in a temporary directory, release lesson 02, "
+                                           "autograde bundled submissions with stock nbgrader, generate "
+                                           "feedback and print the grade table.")
+    demo.add_argument("--keep", type=Path, default=None, help="build the course here and keep it")
+    demo.add_argument("--timeout", type=int, default=20, help="seconds one cell may run (default 20)")
+    demo.set_defaults(run=_run_demo)
+    return parser
+
+
+def _run_check(args):
+    from .execution import grade_notebook, load_notebook, source_for
+
+    nb = load_notebook(args.notebook)
+    source = None
+    if args.source is None:
+        source = source_for(args.notebook)
+    elif str(args.source).lower() != "none":
+        source = args.source
+        if not source.is_file():
+            raise UsageError(f"source notebook {source} not found")
+    result = grade_notebook(nb, args.notebook.resolve().parent, timeout=args.timeout,
+                            source=load_notebook(source) if source else None)
+    result["notebook"] = str(args.notebook)
+    result["tests_from"] = str(source) if source else str(args.notebook)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(_check_table(result))
+    return SUCCESS if result["score"] == result["max_score"] else FAILED
+
+
+def _check_table(result):
+    lines = [f"{result['notebook']}  (tests from {result['tests_from']})", ""]
+    width = max(len(cell["grade_id"]) for cell in result["cells"])
+    for cell in result["cells"]:
+        mark = "ok  " if cell["score"] == cell["max_score"] else "FAIL"
+        lines.append(f"{mark} {cell['grade_id']:<{width}}  {cell['score']:g}/{cell['max_score']:g}")
+        if cell["score"] != cell["max_score"] and cell["message"]:
+            lines.extend("       " + line for line in cell["message"].strip().splitlines()[:12])
+    lines += ["", f"total {result['score']:g}/{result['max_score']:g} in {result['seconds']:.1f} s"]
+    if result["manual_points"]:
+        lines.append(f"(plus {result['manual_points']:g} points graded by hand, not counted here)")
+    return "\n".join(lines)
+
+
+def _run_release(args):
+    from . import course
+
+    lessons = args.lessons or course.lesson_names()
+    unknown = [name for name in lessons if not (course.SOLUTIONS / name).is_dir()]
+    if unknown:
+        raise UsageError(f"no lesson {', '.join(unknown)} in solutions/; lessons: {', '.join(course.lesson_names())}")
+    if args.check:
+        stale = course.stale_release_files(lessons)
+        for path in stale:
+            print(f"stale: {path}")
+        if stale:
+            print("lessons/ is out of date: run `nncourse release` (or `make release`) and commit the result")
+            return FAILED
+        print(f"lessons/ is up to date for {', '.join(lessons)}")
+        return SUCCESS
+    course.release(lessons)
+    for name in lessons:
+        print(f"released lessons/{name}/ from solutions/{name}/")
+    return SUCCESS
+
+
+def _run_init(args):
+    from . import course
+
+    try:
+        course.init_course(args.course_dir, db_url=args.db, lessons=args.lessons, force=args.force,
+                           timeout=args.timeout)
+    except (FileExistsError, ValueError) as err:
+        raise UsageError(str(err)) from None
+    lessons = args.lessons or course.lesson_names()
+    print(f"Course ready in {args.course_dir} with lessons {', '.join(lessons)}. Next, from that directory:\n"
+          f"  nbgrader generate_assignment {lessons[0]}      # release/ for students\n"
+          f"  nbgrader collect {lessons[0]}                  # or put submissions in submitted/<student>/{lessons[0]}/\n"
+          f"  nbgrader autograde {lessons[0]}\n"
+          f"  nbgrader generate_feedback {lessons[0]}\n"
+          f"  nbgrader export                         # grades.csv")
+    return SUCCESS
+
+
+def _run_demo(args):
+    from .demo import run_demo
+
+    print(run_demo(keep=args.keep, timeout=args.timeout))
+    return SUCCESS
+
+
+if __name__ == "__main__":
+    sys.exit(main())
