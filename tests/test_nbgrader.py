@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from grader.course import SOLUTIONS, init_course, nbgrader
-from grader.demo import SUBMISSIONS, fill_answers
+from grader.demo import fill_answers, student_code
 
 pytestmark = pytest.mark.grader
 
@@ -21,14 +21,14 @@ def graded_course(tmp_path_factory):
     course = init_course(tmp_path_factory.mktemp("nbgrader") / "course", lessons=[LESSON], timeout=30)
     nbgrader(course, "generate_assignment", LESSON)
     released = nbformat.read(course / "release" / LESSON / NOTEBOOK, 4)
-    correct = (SUBMISSIONS / "ada_correct.py").read_text()
+    correct = student_code("ada_correct")
     assert NAIVE_SIGMOID[0] in correct
     submissions = {
         "solution": nbformat.read(SOLUTIONS / LESSON / NOTEBOOK, 4),
         "blank": nbformat.from_dict(released),
         "noisy": fill_answers(nbformat.from_dict(released), correct.replace(*NAIVE_SIGMOID)),
-        "buggy": fill_answers(nbformat.from_dict(released), (SUBMISSIONS / "ben_backward_mistakes.py").read_text()),
-        "crash": fill_answers(nbformat.from_dict(released), (SUBMISSIONS / "cy_kernel_crash.py").read_text()),
+        "buggy": fill_answers(nbformat.from_dict(released), student_code("ben_backward_mistakes")),
+        "crash": fill_answers(nbformat.from_dict(released), student_code("cy_kernel_crash")),
     }
     for student, nb in submissions.items():
         (course / "submitted" / student / LESSON).mkdir(parents=True)

@@ -1,8 +1,9 @@
 """`nncourse demo`: a teacher's grading run, end to end, on bundled submissions of lesson 02.
 
-Each file in submissions/ is one student's lesson 02 code; `fill_answers` pastes its functions into
-the answer cells of the released notebook (an answer cell receives the functions it defines), so
-the demo follows the lesson as it is edited. The run uses stock nbgrader commands only.
+submissions/ada_correct.py is a complete, correct lesson 02; every other file there holds only the
+functions a student wrote differently from it (`student_code`). `fill_answers` pastes a student's
+functions into the answer cells of the released notebook (an answer cell receives the functions it
+defines), so the demo follows the lesson as it is edited. The run uses stock nbgrader commands only.
 """
 import ast
 import shutil
@@ -14,18 +15,26 @@ from nbgrader.utils import is_solution
 
 from ..course import init_course, nbgrader
 
-__all__ = ["SUBMISSIONS", "fill_answers", "run_demo"]
+__all__ = ["SUBMISSIONS", "student_code", "fill_answers", "run_demo"]
 
 SUBMISSIONS = Path(__file__).parent / "submissions"
 LESSON, NOTEBOOK = "02_mlp", "mlp.ipynb"
+
+
+def student_code(student):
+    """The student's whole lesson 02: the correct code with the student's own functions in its place."""
+    correct = (SUBMISSIONS / "ada_correct.py").read_text()
+    own = (SUBMISSIONS / f"{student}.py").read_text()
+    return correct if student == "ada_correct" else correct + "\n\n" + own
 
 
 def fill_answers(nb, code):
     """Replace the body of each answer cell by the same-named functions of `code` (a module's text),
     with the module's imports on top; cells whose functions `code` lacks are left as released."""
     module = ast.parse(code)
-    imports = [ast.get_source_segment(code, node) for node in module.body
-               if isinstance(node, (ast.Import, ast.ImportFrom))]
+    imports = list(dict.fromkeys(ast.get_source_segment(code, node) for node in module.body
+                                 if isinstance(node, (ast.Import, ast.ImportFrom))))
+    # A later definition of a name replaces an earlier one, as it would when the module runs.
     functions = {node.name: ast.get_source_segment(code, node) for node in module.body
                  if isinstance(node, ast.FunctionDef)}
     for cell in nb.cells:
@@ -62,7 +71,7 @@ def run_demo(keep=None, timeout=20):
         released = nbformat.read(course / "release" / LESSON / NOTEBOOK, 4)
         students = sorted(path.stem for path in SUBMISSIONS.glob("*.py"))
         for student in students:
-            nb = fill_answers(nbformat.from_dict(released), (SUBMISSIONS / f"{student}.py").read_text())
+            nb = fill_answers(nbformat.from_dict(released), student_code(student))
             target = course / "submitted" / student / LESSON
             target.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, target / NOTEBOOK)
