@@ -78,18 +78,19 @@ def _parser():
 
 
 def _run_check(args):
-    from .execution import grade_notebook, load_notebook, source_for
+    from .execution import NotebookError, grade_notebook, load_notebook, source_for
 
-    nb = load_notebook(args.notebook)
     source = None
     if args.source is None:
         source = source_for(args.notebook)
     elif str(args.source).lower() != "none":
         source = args.source
-        if not source.is_file():
-            raise UsageError(f"source notebook {source} not found")
-    result = grade_notebook(nb, args.notebook.resolve().parent, timeout=args.timeout,
-                            source=load_notebook(source) if source else None)
+    try:
+        nb = load_notebook(args.notebook)
+        source_nb = load_notebook(source) if source else None
+    except NotebookError as err:
+        raise UsageError(str(err)) from None
+    result = grade_notebook(nb, args.notebook.resolve().parent, timeout=args.timeout, source=source_nb)
     result["notebook"] = str(args.notebook)
     result["tests_from"] = str(source) if source else str(args.notebook)
     if args.json:

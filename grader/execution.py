@@ -11,28 +11,26 @@ from nbgrader.utils import determine_grade, is_grade, is_solution
 
 from .course import SOLUTIONS, CrashSafeExecute
 
-__all__ = ["load_notebook", "source_for", "grade_notebook"]
+__all__ = ["NotebookError", "load_notebook", "source_for", "grade_notebook"]
 
 
 class NotebookError(ValueError):
-    pass
+    """A notebook that cannot be graded: missing, malformed, or without graded cells."""
 
 
 def load_notebook(path):
     """Read a notebook, with an error that says what is wrong when it is missing or malformed."""
-    from .cli import UsageError
-
     path = Path(path)
     if not path.is_file():
-        raise UsageError(f"{path}: no such notebook file")
+        raise NotebookError(f"{path}: no such notebook file")
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception as err:  # nbformat raises several kinds for bad JSON or a bad schema
-        raise UsageError(f"{path} is not a readable Jupyter notebook ({type(err).__name__}: "
+        raise NotebookError(f"{path} is not a readable Jupyter notebook ({type(err).__name__}: "
                          f"{str(err).splitlines()[0] if str(err) else 'malformed'}); "
                          "re-download it from lessons/ or open and save it in JupyterLab") from None
     if not any(is_grade(cell) for cell in nb.cells):
-        raise UsageError(f"{path} has no graded cells (nbgrader grade cells); pass a lesson notebook "
+        raise NotebookError(f"{path} has no graded cells (nbgrader grade cells); pass a lesson notebook "
                          "from lessons/ or solutions/")
     return nb
 
