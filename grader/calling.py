@@ -85,14 +85,29 @@ class Caller:
     def call(self, name, *args, returns, adapter=None, **kwargs):
         raise NotImplementedError
 
+    def subcaller(self, names):
+        """A Caller for the learner's functions `names` (another exercise's), or None when the learner's
+        side has not all of them: how a failing check runs the checks of the building blocks it uses."""
+        return None
+
 
 class LocalCaller(Caller):
-    def __init__(self, functions, time_limit=None):
+    """functions: {name: the learner's function} for the check; namespace: the learner's other names
+    (a notebook's globals), searched by `subcaller`."""
+
+    def __init__(self, functions, time_limit=None, namespace=None):
         self.functions = dict(functions)
+        self.namespace = namespace or {}
         self.time_limit = time_limit_from_env() if time_limit is None else time_limit
         self.warnings = []
         self.printed = ""
         self._objects = {}
+
+    def subcaller(self, names):
+        found = {name: self.functions.get(name, self.namespace.get(name)) for name in names}
+        if not all(callable(function) for function in found.values()):
+            return None
+        return LocalCaller(found, time_limit=self.time_limit, namespace=self.namespace)
 
     def call(self, name, *args, returns, adapter=None, **kwargs):
         function = self.functions[name]
@@ -141,7 +156,8 @@ class LocalCaller(Caller):
             except (KeyboardInterrupt, LearnerError):
                 raise
             except BaseException as err:  # noqa: BLE001 - anything the learner's code raises is a result
-                raise LearnerError(_describe_exception(name, err), "exception") from None
+                kind = "unwritten" if isinstance(err, NotImplementedError) else "exception"
+                raise LearnerError(_describe_exception(name, err), kind) from None
             finally:
                 self.printed += out.getvalue()
                 for w in caught:

@@ -16,12 +16,16 @@ from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 
-__all__ = ["REPO_ROOT", "SOLUTIONS", "LESSONS", "CrashSafeExecute", "KERNEL_DIED", "lesson_names",
-           "config_text", "init_course", "nbgrader", "generate_release", "stale_release_files", "release"]
+__all__ = ["REPO_ROOT", "SOLUTIONS", "LESSONS", "CrashSafeExecute", "KERNEL_ARGUMENTS", "KERNEL_DIED",
+           "lesson_names", "config_text", "init_course", "nbgrader", "generate_release", "stale_release_files", "release"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = REPO_ROOT / "solutions"
 LESSONS = REPO_ROOT / "lessons"
+
+# How a grading kernel starts: short tracebacks (a failing test cell shows the check's report, not the
+# lines of its hidden tests) and no kernel log lines (its warning about TCP is not for the learner).
+KERNEL_ARGUMENTS = ["--InteractiveShell.xmode=Minimal", "--IPKernelApp.log_level=ERROR"]
 
 KERNEL_DIED = ("the Python kernel died while running this cell (the code ended the process: os._exit, "
                "sys.exit in a thread, a crash in a C extension or running out of memory); this cell and "
@@ -85,8 +89,8 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-# Short tracebacks: a failing test cell shows the check's report, not the lines of its hidden tests.
-c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal"]
+# Short tracebacks (a failing test cell shows the check's report, not its hidden lines), no kernel logs.
+c.Execute.extra_arguments = {KERNEL_ARGUMENTS!r}
 
 # Feedback never shows the source of hidden tests.
 c.GenerateFeedback.preprocessors = [

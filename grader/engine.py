@@ -16,6 +16,7 @@ earns its points when it is right on every case that decides it; the report show
 where it went wrong. `hidden=True` adds more seeds and edge cases to the visible ones.
 """
 import difflib
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -50,7 +51,7 @@ class Case:
 @dataclass
 class Result:
     """What run_check returns. figures: {part: {"points", "max_points", "passed", "case", "problem",
-    "mistake", and the comparison's numbers: shape_expected/got, dtype_expected/got, max_abs_error,
+    "mistake", "hidden", and the comparison's numbers: shape_expected/got, dtype_expected/got, max_abs_error,
     max_rel_error, where, expected_at, got_at}}."""
 
     exercise_id: str
@@ -59,6 +60,7 @@ class Result:
     max_score: float
     message: str
     figures: dict = field(default_factory=dict)
+    blamed: list = field(default_factory=list)  # exercise ids of failing building blocks the check uses
 
 
 class Check:
@@ -142,10 +144,12 @@ def max_score(exercise_id):
     return get_check(exercise_id).max_score
 
 
-def run_check(exercise_id, *functions, hidden=False, time_limit=None):
+def run_check(exercise_id, *functions, hidden=False, time_limit=None, namespace=None):
     """Run the check `exercise_id` on the learner's functions. Never raises because of the learner's code.
 
     time_limit: seconds per call of the learner's code (grader.calling.DEFAULT_TIME_LIMIT by default).
+    namespace: the learner's other functions by name (a notebook's globals), where the check looks for
+    the building blocks it uses when it fails.
     Raises UnknownExercise for an unknown id and TypeError when the number of functions is wrong.
     """
     check = get_check(exercise_id)
@@ -154,17 +158,25 @@ def run_check(exercise_id, *functions, hidden=False, time_limit=None):
         raise TypeError(
             f"check({exercise_id!r}, ...) takes {len(check.functions)} function{'s' if len(check.functions) > 1 else ''}"
             f" after the id: {takes}; got {len(functions)}")
-    return grade(exercise_id, LocalCaller(dict(zip(check.functions, functions)), time_limit=time_limit), hidden)
+    caller = LocalCaller(dict(zip(check.functions, functions)), time_limit=time_limit, namespace=namespace)
+    return grade(exercise_id, caller, hidden)
 
 
-def grade(exercise_id, caller, hidden=False):
+def grade(exercise_id, caller, hidden=False, blame=True):
     """Run the check `exercise_id` with the learner's side reached through `caller` (a grader.calling.Caller
-    that knows the check's function names): the entry point for callers other than the in-process one."""
+    that knows the check's function names): the entry point for callers other than the in-process one.
+
+    blame: when the check fails, also run the checks of the building blocks it `uses` (the learner's own
+    functions of other exercises, found through `caller.subcaller`) and name the ones that fail.
+    """
     check = get_check(exercise_id)
     failures = {}
     for case in check.cases(hidden):
-        deciding = [p for p in (case.parts or check.parts) if p not in failures]
-        if not deciding:
+        parts = case.parts or tuple(check.parts)
+        deciding = [p for p in parts if p not in failures]
+        # A part that failed with several mistakes fitting keeps being compared, to tell them apart.
+        narrowing = [p for p in parts if p in failures and len(failures[p].get("candidates", ())) > 1]
+        if not deciding and not narrowing:
             continue
         try:
             got = check.call_learner(caller, case)
@@ -176,7 +188,7 @@ def grade(exercise_id, caller, hidden=False):
             continue
         with _quiet():
             expected = check.expected(case)
-        variants = None
+        variants = _Lazy(lambda: check.mistakes(case, expected))
         for part in deciding:
             answer = got.get(part)
             if isinstance(answer, LearnerError):
@@ -185,15 +197,72 @@ def grade(exercise_id, caller, hidden=False):
             comparison = check.compare(part, expected[part], answer, case)
             if comparison.ok:
                 continue
-            if variants is None:
-                with _quiet():
-                    variants = check.mistakes(case, expected)
             failures[part] = {"case": case, "text": comparison.text, "problem": comparison.problem,
                               "figures": comparison.figures,
-                              "diagnosis": _diagnose(part, answer, expected[part], variants, case)}
-    return _result(check, failures, caller)
+                              "candidates": match_mistakes(part, answer, expected[part], variants.value)}
+            if not failures[part]["candidates"]:
+                with _quiet():
+                    failures[part]["relation"] = generic_diagnosis(answer, expected[part], case.sizes)
+        for part in narrowing:
+            answer = got.get(part)
+            if not isinstance(answer, LearnerError):
+                failure = failures[part]
+                failure["candidates"] = _narrow(check, part, answer, expected[part], case, variants.value,
+                                                failure["candidates"])
+    blamed = _blame(check, caller, hidden) if blame and failures else []
+    return _result(check, failures, caller, blamed)
 
 
+class _Lazy:
+    """A value computed on first use: the mistake variants cost time and only a failure needs them."""
+
+    def __init__(self, compute):
+        self._compute = compute
+        self._done = False
+
+    @property
+    def value(self):
+        if not self._done:
+            with _quiet():
+                self._result = self._compute()
+            self._done = True
+        return self._result
+
+
+def _narrow(check, part, answer, expected, case, variants, candidates):
+    """The candidate mistakes that also explain the learner's answer on this case: a mistake whose output
+    here differs from the right one is ruled out when the answer is right, or is not that output."""
+    by_name = {m.name: m for m in variants}
+    with _quiet():
+        right = check.compare(part, expected, answer, case).ok
+        fitting = {m.name for m in match_mistakes(part, answer, expected, variants)}
+    kept = []
+    for mistake in candidates:
+        here = by_name.get(mistake.name)
+        if here is None or here.outputs.get(part) is None:
+            kept.append(mistake)  # this case says nothing about that mistake
+        elif right:
+            with _quiet():
+                if check.compare(part, expected, here.outputs[part], case).ok:
+                    kept.append(mistake)  # the mistake changes nothing on these inputs
+        elif mistake.name in fitting:
+            kept.append(mistake)
+    return kept or candidates[:1]
+
+
+def _blame(check, caller, hidden):
+    """[(exercise id, Result)] for each building block the check uses whose own check the learner's
+    functions fail."""
+    failing = []
+    for used_id in getattr(check, "uses", ()):
+        used = get_check(used_id)
+        sub = caller.subcaller(used.functions)
+        if sub is None:
+            continue  # the learner has not written it (or the caller cannot reach it)
+        result = grade(used_id, sub, hidden, blame=False)
+        if not result.passed:
+            failing.append((used_id, result))
+    return failing
 class _quiet(warnings.catch_warnings):
     """The reference and its mistake variants on edge cases (overflow on purpose) must not warn."""
 
@@ -208,23 +277,36 @@ class _quiet(warnings.catch_warnings):
         return super().__exit__(*exc)
 
 
-def _diagnose(part, answer, expected, variants, case):
-    mistakes = match_mistakes(part, answer, expected, variants)
+def _diagnosis(failure):
+    """{"mistake", "text"} naming what the learner's answer looks like, or None."""
+    mistakes = failure.get("candidates") or []
     if mistakes:
         text = mistakes[0].describe()
-        if len(mistakes) > 1:  # these inputs cannot tell them apart
+        if len(mistakes) > 1:  # no input told them apart
             text += f"; or like {mistakes[1].name}: {mistakes[1].fix}"
         return {"mistake": mistakes[0].name, "text": text}
-    with _quiet():
-        relation = generic_diagnosis(answer, expected, case.sizes)
-    if relation:
-        return {"mistake": None, "text": relation}
+    if failure.get("relation"):
+        return {"mistake": None, "text": failure["relation"]}
     return None
 
 
-def _result(check, failures, caller):
+def _where(case):
+    """Where a part went wrong: a visible case by its label (reproducible), a hidden one by its kind only."""
+    if not case.hidden:
+        return f"case {case.label}"
+    return f"a hidden case: {_SEED_PREFIX.sub('', case.label)}"
+
+
+_SEED_PREFIX = re.compile(r"^seed \d+: ")
+
+
+def _result(check, failures, caller, blamed=()):
     lines, figures = [], {}
     score = 0.0
+    for used_id, used in blamed:
+        names = " and ".join(get_check(used_id).functions[-1:])
+        lines.append(f"  Your {names} fails its own check ({used_id}: {_points(used.score)}/"
+                     f"{_points(used.max_score)} points), and this exercise uses it: fix it first.")
     for part, points in check.parts.items():
         failure = failures.get(part)
         entry = {"points": 0.0 if failure else float(points), "max_points": float(points), "passed": not failure}
@@ -233,13 +315,12 @@ def _result(check, failures, caller):
             lines.append(f"  \u2713 {part}")
         else:
             case = failure["case"]
-            where = f"case {case.label}" + (" (hidden)" if case.hidden else "")
             lines.append(f"  \u2717 {part}: {failure['text']}")
-            lines.append(f"      on {where}")
-            diagnosis = failure.get("diagnosis")
+            lines.append(f"      on {_where(case)}")
+            diagnosis = _diagnosis(failure)
             if diagnosis:
                 lines.append(f"      {diagnosis['text'][0].upper()}{diagnosis['text'][1:]}")
-            entry.update(case=case.label, problem=failure["problem"],
+            entry.update(case=case.label, hidden=case.hidden, problem=failure["problem"],
                          mistake=diagnosis["mistake"] if diagnosis else None, **failure.get("figures", {}))
         figures[part] = entry
     if failures and caller.warnings:
@@ -247,7 +328,8 @@ def _result(check, failures, caller):
     max_points = check.max_score
     header = f"{check.exercise_id}: {_points(score)}/{_points(max_points)} points"
     return Result(check.exercise_id, passed=score == max_points, score=float(score), max_score=max_points,
-                  message="\n".join([header] + lines), figures=figures)
+                  message="\n".join([header] + lines), figures=figures,
+                  blamed=[used_id for used_id, _ in blamed])
 
 
 def _points(value):

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import determine_grade, is_grade, is_solution
 
-from .course import SOLUTIONS, CrashSafeExecute
+from .course import KERNEL_ARGUMENTS, SOLUTIONS, CrashSafeExecute
 
 __all__ = ["NotebookError", "load_notebook", "source_for", "grade_notebook"]
 
@@ -60,7 +60,8 @@ def _cell_message(cell):
         if output.output_type == "stream":
             parts.append(output.text)
         elif output.output_type == "error":
-            parts.append(f"{output.ename}: {output.evalue}")
+            # A failed check's value is its report; any other error is named by its type.
+            parts.append(output.evalue if output.ename == "CheckFailed" else f"{output.ename}: {output.evalue}")
     return "".join(part if part.endswith("\n") else part + "\n" for part in parts).strip()
 
 
@@ -72,7 +73,7 @@ def grade_notebook(nb, cwd, timeout=120, source=None):
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     started = time.perf_counter()
-    executor = CrashSafeExecute(timeout=timeout, extra_arguments=["--InteractiveShell.xmode=Minimal"])
+    executor = CrashSafeExecute(timeout=timeout, extra_arguments=KERNEL_ARGUMENTS)
     executor.preprocess(nb, {"metadata": {"path": str(cwd)}})
     seconds = time.perf_counter() - started
 

@@ -79,6 +79,38 @@ def test_check_scores_right_and_wrong_answers_with_the_report(capsys, tmp_path):
     assert "FAIL test_wrong" in out and "total 1/2" in out
 
 
+GRADED_CHECK = "### BEGIN HIDDEN TESTS\ncheck.include_hidden_cases()\n### END HIDDEN TESTS\n{}"
+
+
+def test_each_exercise_gets_one_report_of_visible_and_hidden_cases_and_nothing_else(capfd, tmp_path):
+    notebook = write_notebook(
+        tmp_path / "sgd.ipynb",
+        answer_cell("def sgd_step(params, grads, lr):\n    return {k: params[k] - lr * grads[k] for k in params}",
+                    "right"),
+        test_cell(GRADED_CHECK.format('check("mlp.sgd_step", sgd_step)'), "test_right", 1),
+        answer_cell("def affine_forward(x, W, b):\n    return x @ W + b, (x, W)\n\n"
+                    "def affine_backward(dout, cache):\n    x, W = cache\n"
+                    "    return dout @ W.T, x.T @ dout, dout.mean(axis=0)", "partial"),
+        test_cell(GRADED_CHECK.format('check("mlp.affine_backward", affine_forward, affine_backward)'),
+                  "test_partial", 3),
+        answer_cell("def relu_forward(x):\n    return x, x", "wrong"),
+        test_cell(GRADED_CHECK.format('check("mlp.relu_forward", relu_forward)'), "test_wrong", 1),
+    )
+    code, out, err = run(capfd, "check", notebook, "--json")
+    cells = {cell["grade_id"]: cell for cell in json.loads(out)["cells"]}
+    assert code == 1 and err == ""  # no kernel log lines either
+    assert [cells[c]["score"] for c in ("test_right", "test_partial", "test_wrong")] == [1, 2, 0]
+    for cell in cells.values():
+        assert cell["message"].count(" points") == 1, cell["message"]
+        assert "Traceback" not in cell["message"] and "grader" + "/" not in cell["message"]
+    assert cells["test_right"]["message"].splitlines() == ["mlp.sgd_step: 1/1 points", "  \u2713 params"]
+    assert cells["test_wrong"]["message"].startswith("mlp.relu_forward: 0/1 points")
+
+    code, out, err = run(capfd, "check", notebook)
+    assert out.count("mlp.affine_backward: 2/3 points") == 1 and "FAIL test_partial  2/3" in out
+    assert "[IPKernelApp]" not in out + err
+
+
 def test_a_hanging_cell_and_a_dead_kernel_cost_their_cells_only(capsys, tmp_path):
     notebook = write_notebook(
         tmp_path / "hostile.ipynb",

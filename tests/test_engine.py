@@ -9,10 +9,12 @@ import warnings
 import numpy as np
 import pytest
 
+import grader.notebook
 import reference_impl
-from grader import UnknownExercise, check, exercises, max_score, run_check
+from grader import CheckFailed, UnknownExercise, check, engine, exercises, max_score, run_check
 from grader.calling import Handle, LocalCaller
-from grader.engine import get_check, grade
+from grader.engine import Case, Check, get_check, grade
+from grader.mistakes import Mistake
 from grader.harness import ScalarFunction, ValueProgram
 
 pytestmark = pytest.mark.grader
@@ -174,27 +176,125 @@ def test_printing_and_warning_inside_the_learners_code_reach_nobody(capfd):
     assert capfd.readouterr() == ("", "")
 
 
-def test_check_prints_the_report_and_returns_the_points(capfd):
-    assert check("mlp.relu_forward", noisy_relu_forward) == 1.0
+def test_full_marks_print_the_report_and_echo_nothing(capfd):
+    assert check("mlp.relu_forward", noisy_relu_forward) is None
     out, err = capfd.readouterr()
     assert err == "" and "mlp.relu_forward: 1/1 points" in out and "\u2713 out" in out
 
 
-def test_check_returns_partial_credit_and_raises_on_none(capfd):
-    def affine_forward(x, W, b):
-        return x @ W + b, (x, W)
+def affine_forward(x, W, b):
+    return x @ W + b, (x, W)
 
-    def wrong_db(dout, cache):
-        x, W = cache
-        return dout @ W.T, x.T @ dout, dout.mean(axis=0)
 
-    assert check("mlp.affine_backward", affine_forward, wrong_db) == 2.0
+def averaged_db(dout, cache):
+    x, W = cache
+    return dout @ W.T, x.T @ dout, dout.mean(axis=0)
+
+
+def test_partial_credit_is_a_result_nbgrader_reads_and_a_notebook_does_not_show(capfd):
+    points = check("mlp.affine_backward", affine_forward, averaged_db)
     out, err = capfd.readouterr()
-    assert err == "" and "2/3 points" in out and "\u2717 db" in out
-    with pytest.raises(AssertionError, match="mlp.relu_forward: 0/1 points") as raised:
+    assert err == "" and out.count("mlp.affine_backward: 2/3 points") == 1 and "\u2717 db" in out
+    assert points == 2.0 and repr(points) == "2.0" and points._repr_html_() == ""
+
+
+def test_no_points_raise_an_assertion_shown_as_the_report_alone(capfd):
+    with pytest.raises(CheckFailed) as raised:
         check("mlp.relu_forward", lambda x: (x, x))
-    assert "\u2717 out" in str(raised.value)
-    assert capfd.readouterr().err == ""
+    assert isinstance(raised.value, AssertionError)
+    lines = raised.value._render_traceback_()
+    assert lines[0] == "mlp.relu_forward: 0/1 points" and "\u2717 out" in lines[1]
+    assert not any("Traceback" in line or "grader" + "/" in line for line in lines)
+    assert capfd.readouterr() == ("", "")
+
+
+def counting(function, calls):
+    def counted(*args):
+        calls.append(args)
+        return function(*args)
+
+    return counted
+
+
+def test_include_hidden_cases_makes_every_later_check_grade_them_in_one_report(monkeypatch, capfd):
+    monkeypatch.setattr(grader.notebook, "_hidden_cases", False)
+    visible, graded = [], []
+    check("mlp.relu_forward", counting(relu_forward, visible))
+    check.include_hidden_cases()
+    check("mlp.relu_forward", counting(relu_forward, graded))
+    assert len(graded) == len(get_check("mlp.relu_forward").cases(hidden=True)) > len(visible)
+    assert capfd.readouterr().out.count("mlp.relu_forward: 1/1 points") == 2
+
+
+def test_a_hidden_case_is_reported_by_its_kind_never_its_seed():
+    visible_calls = len(get_check("mlp.relu_forward").cases(hidden=False))
+    calls = []
+
+    def wrong_on_hidden_cases(x):
+        calls.append(1)
+        return (np.maximum(x, 0) if len(calls) <= visible_calls else np.abs(x)), x
+
+    result = run_check("mlp.relu_forward", wrong_on_hidden_cases, hidden=True)
+    assert not result.passed and result.figures["out"]["hidden"]
+    where = [line for line in result.message.splitlines() if line.strip().startswith("on ")]
+    assert where and where[0].strip().startswith("on a hidden case: ") and "seed" not in where[0]
+
+
+def test_a_failing_check_names_the_learners_building_block_that_fails_its_own_check(monkeypatch):
+    monkeypatch.setattr(get_check("mlp.mlp_backward"), "uses",
+                        ("mlp.affine_forward", "mlp.affine_backward", "mlp.relu_forward", "mlp.relu_backward"),
+                        raising=False)
+    namespace = {"affine_forward": affine_forward, "affine_backward": averaged_db, "relu_forward": relu_forward,
+                 "relu_backward": lambda dout, x: dout * (x > 0)}
+
+    def mlp_forward(X, params):
+        h, c1 = affine_forward(X, params["W1"], params["b1"])
+        a, c2 = relu_forward(h)
+        scores, c3 = affine_forward(a, params["W2"], params["b2"])
+        return scores, (c1, c2, c3)
+
+    def mlp_backward(dscores, cache):
+        c1, c2, c3 = cache
+        da, dW2, db2 = averaged_db(dscores, c3)
+        _, dW1, db1 = averaged_db(namespace["relu_backward"](da, c2), c1)
+        return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+
+    result = run_check("mlp.mlp_backward", mlp_forward, mlp_backward, namespace=namespace)
+    assert result.blamed == ["mlp.affine_backward"]
+    assert "Your affine_backward fails its own check (mlp.affine_backward: 2/3 points)" in result.message
+    assert "fix it first" in result.message
+    # Right building blocks are not blamed, and a passing check runs none of them.
+    namespace["affine_backward"] = lambda dout, cache: (dout @ cache[1].T, cache[0].T @ dout, dout.sum(axis=0))
+    assert run_check("mlp.mlp_backward", mlp_forward, mlp_backward, namespace=namespace).blamed == []
+
+
+class TwoMistakesCheck(Check):
+    """Doubling and squaring agree where x == 2 and part where x differs: the second case tells them apart."""
+
+    exercise_id = "mlp.two_mistakes"
+    functions = ("f",)
+    parts = {"out": 1}
+
+    def cases(self, hidden):
+        return [Case("x = 2", {"x": np.array([2.0, 2.0])}), Case("x = 3", {"x": np.array([3.0, 2.0])})]
+
+    def call_learner(self, caller, case):
+        return {"out": caller.call("f", case.inputs["x"], returns="out:array")}
+
+    def expected(self, case):
+        return {"out": case.inputs["x"] + 1}
+
+    def mistakes(self, case, expected):
+        x = case.inputs["x"]
+        return [Mistake("x doubled", "add one", {"out": 2 * x}), Mistake("x squared", "add one", {"out": x**2})]
+
+
+def test_a_second_guess_is_dropped_when_another_case_rules_it_out(monkeypatch):
+    monkeypatch.setitem(engine._REGISTRY, "mlp.two_mistakes", TwoMistakesCheck())
+    squared = run_check("mlp.two_mistakes", lambda x: x**2).message
+    assert "looks like x squared" in squared and "x doubled" not in squared
+    doubled = run_check("mlp.two_mistakes", lambda x: 2 * x).message
+    assert "looks like x doubled" in doubled and "x squared" not in doubled
 
 
 class NpyCaller(LocalCaller):
