@@ -76,6 +76,7 @@ def test_feedback_names_mistakes_and_never_shows_hidden_tests(graded_course):
     course, _, _ = graded_course
     for student in ("solution", "blank", "buggy"):
         feedback = (course / "feedback" / student / LESSON / "mlp.html").read_text()
-        assert "hidden=True" not in feedback and "HIDDEN TESTS" not in feedback
+        assert "include_hidden_cases" not in feedback and "hidden=True" not in feedback
+        assert "HIDDEN TESTS" not in feedback
     buggy = (course / "feedback" / "buggy" / LESSON / "mlp.html").read_text()
     assert "averaged over the batch" in buggy and "mask left out" in buggy
