@@ -467,3 +467,216 @@ class SgdStep(Check):
             ("the gradient added instead of subtracted", "step downhill: w - lr * dw", lambda w, d: w + lr * d),
             ("the learning rate left out", "w - lr * dw", lambda w, d: w - d),
             ("the gradient returned instead of the new weights", "return w - lr * dw", lambda w, d: -lr * d)]]
+
+
+# -- the training loop ----------------------------------------------------------------------------
+def _steps_per_epoch(N, batch_size):
+    return -(-N // batch_size)  # ceil(N / batch_size): the last minibatch may be smaller
+
+
+def reference_train_mlp(X, y, params, lr, epochs, batch_size, seed, mistake=None):
+    """The course's minibatch SGD loop on reference_impl.mlp, or the same loop making one known `mistake`.
+
+    X (N, D), y (N,) ints, params {"W1", "b1", "W2", "b2"} -> (the params after the last step,
+    losses (epochs * ceil(N / batch_size),): each step's mean minibatch loss, taken before its step).
+    """
+    N = X.shape[0]
+    rng = np.random.default_rng(seed)
+    step_lr = {"lr unused": 1.0, "gradient added": -lr}.get(mistake, lr)
+    stop = N - N % batch_size if mistake == "last batch dropped" else N
+    losses = []
+    for _ in range(epochs):
+        order = np.arange(N) if mistake == "no shuffle" else rng.permutation(N)
+        epoch_losses = []
+        for start in range(0, stop, batch_size):
+            batch = order[start:start + batch_size]
+            labels = y[start:start + batch_size] if mistake == "labels unshuffled" else y[batch]
+            scores, cache = reference.mlp_forward(X[batch], params)  # (B, C)
+            loss, dscores = reference.softmax_cross_entropy(scores, labels)
+            params = reference.sgd_step(params, reference.mlp_backward(dscores, cache), step_lr)
+            epoch_losses.append(float(loss))
+        losses += [float(np.mean(epoch_losses))] if mistake == "per epoch" else epoch_losses
+    return params, np.array(losses)
+
+
+_LOOP_MISTAKES = (  # (the reference loop's mistake key, its name, how to fix it)
+    ("no shuffle", "no shuffling", "the check hands you the examples sorted by class, so without a shuffle each "
+     "minibatch holds one digit and the network learns mostly the last ones: draw order = rng.permutation(N) "
+     "at the start of every epoch"),
+    ("labels unshuffled", "X taken in the shuffled order but y in the original one",
+     "index both with the same minibatch: X[batch] and y[batch]"),
+    ("last batch dropped", "the last, smaller minibatch dropped", "range(0, N, batch_size) keeps it: "
+     "order[start:start + batch_size] is simply shorter at the end"),
+    ("per epoch", "one loss per epoch where one per step belongs", "append every step's minibatch loss"),
+    ("lr unused", "the learning rate not used", "pass lr on: sgd_step(params, grads, lr)"),
+    ("gradient added", "the gradient added instead of subtracted", "step downhill: sgd_step computes params - lr * grads"),
+)
+
+
+def _params_problem(params, initial):
+    """What is wrong with the params a loop returned, compared with its initial params; "" when nothing."""
+    missing = [key for key in initial if key not in params]
+    if missing:
+        return (f"the returned params lack {', '.join(missing)} (they have {', '.join(params) or 'no keys'}); "
+                "return the dict of the last sgd_step")
+    for key, value in initial.items():
+        if params[key].shape != value.shape:
+            return f"params[{key!r}] has shape {params[key].shape}, the initial one {value.shape}"
+        if params[key].dtype.kind != "f":
+            return f"params[{key!r}] holds {params[key].dtype} numbers; it must stay a float array"
+    return ""
+
+
+def _held_back_accuracy(params, case):
+    """Accuracy of `params` on the examples the check kept back, computed here, never by the learner's code."""
+    plain = {key: np.asarray(params[key], dtype=np.float64) for key in _PARAM_KEYS}
+    with np.errstate(all="ignore"):  # a diverged loop's params may overflow; its accuracy is still defined
+        scores, _ = reference.mlp_forward(case.extra["X_held"], plain)  # (N_held, C)
+    return float(np.mean(to_numpy(scores).argmax(axis=1) == case.extra["y_held"]))
+
+
+@register
+class TrainMlp(Check):
+    """The learner's minibatch loop, graded by what it achieves: one mean loss per step, a first loss near
+    log C, a falling loss, accuracy on examples it never saw, new params (unchanged when lr is 0)."""
+
+    exercise_id = "mlp.train_mlp"
+    functions = ("train_mlp",)
+    uses = ("mlp.mlp_forward", "mlp.mlp_backward", "mlp.softmax_cross_entropy", "mlp.sgd_step")
+    parts = {"one loss per step": 1, "first loss": 1, "loss falls": 1, "held-back accuracy": 1, "params": 1}
+    hidden_units = 32
+    first_loss_tolerance = 0.1
+    falls_to = 0.5  # the last epoch's mean loss, as a fraction of the initial loss
+    min_accuracy = 0.8  # the reference loop reaches 0.88-0.96 on every split and shuffle measured
+    # (seed, training examples N, epochs, batch_size, lr, note): N % batch_size is 40 in the first
+    # and 0 in the second; lr 0 must leave the params as they came.
+    visible = ((0, 1000, 2, 48, 1.0, "the examples sorted by class"),
+               (1, 64, 2, 16, 0.0, "lr 0, N a multiple of batch_size"))
+    hidden = ((100, 1000, 2, 48, 1.0, "the examples sorted by class"),
+              (101, 1000, 2, 48, 1.0, "the examples sorted by class"),
+              (102, 1000, 2, 48, 1.0, "the examples sorted by class"),
+              (103, 64, 2, 16, 0.0, "lr 0, N a multiple of batch_size"))
+
+    def cases(self, hidden):
+        # The 8x8 digits load (and scikit-learn imports) only when this check runs.
+        from reference_impl.data import digits
+
+        cases = []
+        for seed, N, epochs, batch_size, lr, note in self.visible + (self.hidden if hidden else ()):
+            X_train, y_train, X_held, y_held = digits(seed=seed)
+            rng = generator(self.exercise_id, seed)
+            chosen = rng.permutation(len(y_train))[:N]
+            chosen = chosen[np.argsort(y_train[chosen], kind="stable")]  # sorted by class, as data sets often come
+            pixel_mean = X_train[chosen].mean(axis=0)  # (D,)
+            X = X_train[chosen] - pixel_mean  # (N, D)
+            D, H, C = X.shape[1], self.hidden_units, 10
+            # Small last-layer weights: the first scores are near 0, so the first loss is near log C.
+            params = {"W1": normal(rng, (D, H)) * np.sqrt(2 / D), "b1": np.zeros(H),
+                      "W2": normal(rng, (H, C)) * 0.1 / np.sqrt(H), "b2": np.zeros(C)}
+            inputs = {"X": X, "y": y_train[chosen], "params": params, "lr": lr, "epochs": epochs,
+                      "batch_size": batch_size, "seed": seed}
+            shown = {k: v for k, v in inputs.items() if k != "seed"}  # the label's own seed is the same number
+            case = Case(describe_case(seed, shown, note), inputs, hidden=seed >= 100,
+                        parts=None if lr else ("one loss per step", "first loss", "params"))
+            scores, _ = reference.mlp_forward(X, params)
+            case.extra = {"X_held": X_held - pixel_mean, "y_held": y_held,
+                          "initial_loss": float(reference.softmax_cross_entropy(scores, inputs["y"])[0])}
+            cases.append(case)
+        return cases
+
+    def call_learner(self, caller, case):
+        i = case.inputs
+        params, losses = caller.call("train_mlp", i["X"], i["y"], i["params"], i["lr"], i["epochs"],
+                                     i["batch_size"], i["seed"], returns=("params:dict", "losses:array"))
+        problem = _params_problem(params, i["params"])
+        if problem:
+            broken = LearnerError(problem, "return")
+            return {part: broken if part in ("params", "held-back accuracy") else {"losses": losses}
+                    for part in self.parts}
+        outcome = {"losses": losses, "params": params, "accuracy": _held_back_accuracy(params, case)}
+        return {part: outcome for part in self.parts}
+
+    def _outcome(self, case, mistake=None):
+        i = case.inputs
+        params, losses = reference_train_mlp(i["X"], i["y"], _copy_params(i["params"]), i["lr"], i["epochs"],
+                                         i["batch_size"], i["seed"], mistake)
+        params = {key: to_numpy(value) for key, value in params.items()}
+        return {"losses": losses, "params": params, "accuracy": _held_back_accuracy(params, case)}
+
+    def expected(self, case):
+        outcome = self._outcome(case)
+        return {part: outcome for part in self.parts}
+
+    def mistakes(self, case, expected):
+        return [Mistake(name, fix, {part: outcome for part in self.parts})
+                for key, name, fix in _LOOP_MISTAKES for outcome in [self._outcome(case, key)]]
+
+    def compare(self, part, expected, got, case):
+        losses = np.asarray(got["losses"], dtype=np.float64)
+        i = case.inputs
+        N, epochs, batch_size = i["X"].shape[0], i["epochs"], i["batch_size"]
+        per_epoch = _steps_per_epoch(N, batch_size)
+        initial = case.extra["initial_loss"]
+        if part == "one loss per step":
+            return self._compare_steps(losses, N, epochs, batch_size)
+        if part == "first loss":
+            first = losses.reshape(-1)[0] if losses.size else np.nan
+            if np.isfinite(first) and abs(first - initial) <= self.first_loss_tolerance:
+                return Comparison(True)
+            text = (f"the first loss is {first:.4g}, but these initial params give a mean loss of {initial:.4f} "
+                    f"(about log 10 = {np.log(10):.4f}: their scores are near 0, so every class gets a probability "
+                    "near 1/10); record each minibatch's mean loss, from softmax_cross_entropy before the step")
+            if np.isclose(first, batch_size * initial, rtol=0.1):
+                text += f" (yours is about batch_size = {batch_size} times that: a sum where the mean belongs?)"
+            return Comparison(False, "values", text)
+        if part == "loss falls":
+            last_epoch = losses.reshape(-1)[-per_epoch:]
+            reached = float(np.mean(last_epoch)) if last_epoch.size else np.nan
+            if np.isfinite(reached) and reached <= self.falls_to * initial:
+                return Comparison(True)
+            text = (f"the mean loss of the last epoch is {reached:.4g}; it should fall below {self.falls_to:g} times "
+                    f"the initial {initial:.4f} (the reference loop reaches "
+                    f"{np.mean(expected['losses'][-per_epoch:]):.4f} on the same inputs)")
+            first = losses.reshape(-1)[0] if losses.size else np.nan
+            if not np.isfinite(reached) or reached > 2 * max(initial, first):
+                text += "; the loss grew: each step must go against the gradient, params - lr * grads"
+            return Comparison(False, "values", text)
+        if part == "held-back accuracy":
+            accuracy = got["accuracy"]
+            if accuracy >= self.min_accuracy:
+                return Comparison(True)
+            held = len(case.extra["y_held"])
+            text = (f"the trained network classifies {accuracy:.1%} of {held} examples the check kept back; it "
+                    f"should reach {self.min_accuracy:.0%} (the reference loop reaches {expected['accuracy']:.1%} "
+                    "on the same inputs)")
+            if losses.size and np.isfinite(losses).all() and np.mean(losses[-per_epoch:]) <= self.falls_to * initial:
+                text += ("; the training loss fell, so look at the order: the examples come sorted by class, and each "
+                         "epoch must shuffle them, X and y alike")
+            return Comparison(False, "values", text)
+        return self._compare_params(got["params"], i["params"], i["lr"])
+
+    def _compare_steps(self, losses, N, epochs, batch_size):
+        per_epoch = _steps_per_epoch(N, batch_size)
+        due = epochs * per_epoch
+        if losses.ndim == 1 and len(losses) == due:
+            return Comparison(True)
+        count = losses.size if losses.ndim == 1 else f"an array of shape {losses.shape} of"
+        text = (f"train_mlp returned {count} losses; it must return one per minibatch step, epochs * "
+                f"ceil(N / batch_size) = {epochs} * ceil({N} / {batch_size}) = {due}")
+        hints = {epochs: "one per epoch: append every step's loss instead",
+                 epochs * (N // batch_size): f"the last, smaller minibatch of each epoch ({N % batch_size} examples) "
+                                             "is missing: range(0, N, batch_size) keeps it",
+                 epochs * (N // batch_size + 1): "one minibatch too many per epoch: an empty one at the end?",
+                 per_epoch: "that is one epoch: run all of them"}
+        hint = hints.get(losses.size) if losses.ndim == 1 else None
+        return Comparison(False, "shape", f"{text} ({hint})" if hint else text)
+
+    def _compare_params(self, params, initial, lr):
+        moved = max(float(np.max(np.abs(params[key] - value), initial=0.0)) for key, value in initial.items())
+        if lr == 0 and moved > 0:
+            return Comparison(False, "values", f"with lr 0 no step may move anything, yet the params moved by up to "
+                              f"{moved:.3g}: is lr passed on to sgd_step?")
+        if lr != 0 and moved == 0:
+            return Comparison(False, "values", "the params came back exactly as they went in: return the params "
+                              "of the last step (params = sgd_step(params, grads, lr) in the loop)")
+        return Comparison(True)
