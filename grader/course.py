@@ -5,6 +5,7 @@ directory (`nncourse init`) holds a copy of solutions/ as source/ and an nbgrade
 here, so stock `nbgrader generate_assignment / autograde / generate_feedback / export` work on it.
 """
 import filecmp
+import json
 import os
 import shutil
 import subprocess
@@ -131,8 +132,49 @@ def nbgrader(course_dir, *args, check=True):
     return result
 
 
+def _integral_floats_as_ints(value):
+    """JSON as JavaScript writes it: a float with no fraction (points 1.0) becomes an int (1)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _integral_floats_as_ints(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_integral_floats_as_ints(item) for item in value]
+    return value
+
+
+def as_jupyterlab_saves(text):
+    """A notebook's JSON text as JupyterLab writes it back after opening it, changing nothing.
+
+    Measured in JupyterLab 4 (open, let the kernel start, save): it rewrites every integral float as an
+    int (`"points": 1.0` -> `1`, since JavaScript has one number type) and replaces
+    metadata.language_info with the kernel's full description, which names the Python version. A
+    notebook stored in this form is not marked modified on opening, so git shows only what a learner
+    changed. The version recorded is this Python's: the one a kernel started from here reports.
+    """
+    from ipykernel.ipkernel import IPythonKernel  # the kernel's own description, imported only here
+
+    nb = _integral_floats_as_ints(json.loads(text))
+    if nb.get("metadata", {}).get("kernelspec", {}).get("language") == "python":
+        nb["metadata"]["language_info"] = dict(IPythonKernel.language_info)
+    # jupyter_server saves through nbformat: one-space indent, sorted keys, UTF-8 kept, a final newline.
+    return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def normalise_notebooks(paths):
+    """Rewrite each .ipynb file in `paths` as JupyterLab would save it; returns the files that changed."""
+    changed = []
+    for path in map(Path, paths):
+        text = path.read_text(encoding="utf-8")
+        saved = as_jupyterlab_saves(text)
+        if saved != text:
+            path.write_text(saved, encoding="utf-8")
+            changed.append(path)
+    return changed
+
+
 def generate_release(lessons, out_dir):
-    """Generate each lesson's release through stock nbgrader into out_dir/<lesson>/."""
+    """Generate each lesson's release through stock nbgrader into out_dir/<lesson>/, stored as JupyterLab saves it."""
     with tempfile.TemporaryDirectory(prefix="nncourse-release-") as tmp:
         course = init_course(Path(tmp) / "course", lessons=lessons)
         for name in lessons:
@@ -141,6 +183,20 @@ def generate_release(lessons, out_dir):
             if target.exists():
                 shutil.rmtree(target)
             shutil.copytree(course / "release" / name, target)
+            normalise_notebooks(target.rglob("*.ipynb"))
+
+
+def _same_release_file(fresh, stored):
+    """Equal files; notebooks may differ only in the Python version that released them."""
+    if fresh.suffix != ".ipynb":
+        return filecmp.cmp(fresh, stored, shallow=False)
+    try:
+        notebooks = [json.loads(path.read_text(encoding="utf-8")) for path in (fresh, stored)]
+    except (ValueError, UnicodeDecodeError):
+        return False
+    for nb in notebooks:
+        nb.get("metadata", {}).get("language_info", {}).pop("version", None)
+    return notebooks[0] == notebooks[1]
 
 
 def stale_release_files(lessons=None):
@@ -156,7 +212,7 @@ def stale_release_files(lessons=None):
                 names |= {p.relative_to(stored) for p in stored.rglob("*") if p.is_file()}
             for rel in sorted(names):
                 a, b = fresh / rel, stored / rel
-                if not (a.is_file() and b.is_file() and filecmp.cmp(a, b, shallow=False)):
+                if not (a.is_file() and b.is_file() and _same_release_file(a, b)):
                     stale.append(Path("lessons") / name / rel)
         return stale
 
