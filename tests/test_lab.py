@@ -1,62 +1,91 @@
-"""`make lab` serves JupyterLab with the nbgrader extension: start it headless, ask, stop it."""
+"""The learner's JupyterLab (`make lab`, configured by grader/lab/) offers Validate and none of nbgrader's
+instructor tools; a teacher's course directory keeps them all; notebooks are stored as JupyterLab saves them.
+The same lab in a real browser is tested in tests/browser/."""
 import json
-import os
-import socket
-import subprocess
+import re
 import sys
-import time
-import urllib.request
-from pathlib import Path
+import urllib.error
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from browser.learner_lab import get, learner_lab
+from grader.course import LESSONS, SOLUTIONS, as_jupyterlab_saves, init_course
+
+INSTRUCTOR_PLUGINS = ["@jupyter/nbgrader:menu", "@jupyter/nbgrader:formgrader",
+                      "@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:course-list",
+                      "@jupyter/nbgrader:create-assignment"]
+# The pages behind the instructor's plugins: formgrader, assignment list, course list.
+INSTRUCTOR_PAGES = ["formgrader", "assignments", "courses", "formgraders"]
+NOTEBOOKS = sorted(SOLUTIONS.glob("[0-9][0-9]_*/*.ipynb")) + sorted(LESSONS.glob("[0-9][0-9]_*/*.ipynb"))
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get(url):
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return response.status, response.read().decode()
-
-
-@pytest.fixture
-def lab(tmp_path):
-    port, token = free_port(), "nncourse-test"
-    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-               f"--ServerApp.token={token}", f"--ServerApp.root_dir={ROOT / 'lessons'}"]
-    if os.geteuid() == 0:
-        command.append("--allow-root")
-    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path), JUPYTER_CONFIG_DIR=str(tmp_path / "config"))
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    base = f"http://127.0.0.1:{port}"
+def status_of(url):
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                get(f"{base}/api/status?token={token}")
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"JupyterLab did not start: {server.stderr.read().decode()[-2000:]}")
-                time.sleep(0.5)
-        yield base, token
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+        return get(url)[0]
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
-def test_lab_answers_with_the_nbgrader_extension_enabled(lab):
-    base, token = lab
-    status, page = get(f"{base}/lab?token={token}")
-    assert status == 200 and "jupyter-config-data" in page
+def page_config(lab):
+    """The configuration JupyterLab hands its page: which plugins are disabled, among others."""
+    _, page = get(lab.url("lab"))
+    match = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page, re.S)
+    assert match, "JupyterLab's page holds no jupyter-config-data"
+    return json.loads(match.group(1))
 
-    status, body = get(f"{base}/lab/api/extensions?token={token}")
-    extensions = {e["name"]: e for e in json.loads(body)}
-    nbgrader = extensions.get("jupyter-nbgrader") or extensions.get("@jupyter/nbgrader")
-    assert nbgrader is not None, f"nbgrader lab extension missing; found {sorted(extensions)}"
-    assert nbgrader["enabled"] and nbgrader["status"] == "ok"
+
+@pytest.fixture(scope="module")
+def learner(tmp_path_factory):
+    with learner_lab(LESSONS, tmp_path_factory.mktemp("learner-lab")) as lab:
+        yield lab
+
+
+def test_learner_lab_has_validate_and_no_instructor_plugin(learner):
+    disabled = set(page_config(learner)["disabledExtensions"])
+    assert set(INSTRUCTOR_PLUGINS) <= disabled
+    assert "@jupyter/nbgrader:validate-assignment" not in disabled
+
+    _, body = get(learner.url("lab/api/extensions"))
+    nbgrader = {e["name"]: e for e in json.loads(body)}.get("jupyter-nbgrader")
+    assert nbgrader and nbgrader["enabled"] and nbgrader["status"] == "ok", "nbgrader's lab extension is not loaded"
+
+
+def test_learner_server_has_validate_and_no_instructor_extension(learner):
+    from nbgrader import __version__
+
+    _, body = get(learner.url(f"nbgrader_version?version={__version__}"))
+    assert json.loads(body)["success"], "Validate's server extension does not answer"
+    assert {page: status_of(learner.url(page)) for page in INSTRUCTOR_PAGES} == dict.fromkeys(INSTRUCTOR_PAGES, 404)
+
+
+def test_learner_lab_prints_no_nbgrader_warning(learner):
+    get(learner.url("lab"))
+    assert "No nbgrader_config.py file found" not in learner.log()
+
+
+def test_learner_lab_styles_locked_check_cells(learner):
+    _, css = get(learner.url("custom/custom.css"))
+    assert "jp-mod-readOnly" in css and "content:" in css
+
+
+def test_a_teachers_course_directory_keeps_every_nbgrader_tool(tmp_path):
+    course = init_course(tmp_path / "course", lessons=["01_perceptron"])
+    # A teacher starts JupyterLab in the course directory with their own Jupyter configuration.
+    with learner_lab(course, tmp_path / "teacher-lab", config_dir=None, cwd=course) as teacher:
+        disabled = set(page_config(teacher)["disabledExtensions"])
+        assert not disabled & set(INSTRUCTOR_PLUGINS)
+        assert status_of(teacher.url("formgrader")) == 200
+        _, body = get(teacher.url("formgrader/api/assignments"))
+        assert "01_perceptron" in body, "the formgrader does not see the course's lessons"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[str(p.relative_to(p.parents[2])) for p in NOTEBOOKS])
+def test_notebooks_are_stored_as_jupyterlab_saves_them(path):
+    text = path.read_text(encoding="utf-8")
+    recorded = json.loads(text)["metadata"].get("language_info", {}).get("version")
+    this_python = sys.version.split()[0]
+    # The Python version is the one machine-dependent line: compare with the one stored.
+    expected = as_jupyterlab_saves(text).replace(f'"version": "{this_python}"', f'"version": "{recorded}"', 1)
+    fix = ("run `nncourse release`" if path.is_relative_to(LESSONS) else
+           f"run python -c 'from grader.course import normalise_notebooks; normalise_notebooks([\"{path}\"])'")
+    assert text == expected, f"{path} is not stored as JupyterLab saves it (JupyterLab would mark it modified): {fix}"
