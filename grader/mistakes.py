@@ -119,7 +119,8 @@ def generic_diagnosis(got, expected, sizes=None):
                 name = _factor_name(factor, sizes)
                 if name:
                     return f"it is the right answer times {name}: look for a missing or extra factor (or sign)"
-                return f"it is the right answer times {factor:.4g}: a constant factor is missing or extra"
+                if expected.size > 1:  # any wrong single number is some multiple of the right one
+                    return f"it is the right answer times {factor:.4g}: a constant factor is missing or extra"
         return None
     if got.ndim == expected.ndim and got.shape == expected.shape[::-1] and _close(got.T, expected):
         return (f"it is the transpose of the right answer (shape {got.shape} instead of {expected.shape}): "

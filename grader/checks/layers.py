@@ -90,6 +90,11 @@ class LayerBackwardCheck(_LayerCheck):
     def parts(self):
         return {name: 1 for name in self.grads}
 
+    @property
+    def uses(self):
+        """The forward's exercise: the check runs the learner's own forward to get the cache."""
+        return (f"{self.lesson}.{self.forward}",)
+
     def add_extra(self, rng, case):
         out, _ = self.reference_forward(case)
         out = to_numpy(out)
