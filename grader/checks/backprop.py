@@ -21,14 +21,15 @@ class NumericalGradient(Check):
     exercise_id = "backprop.numerical_gradient"
     functions = ("numerical_gradient",)
     parts = {"1-D x": 1, "x of any shape": 1}
+    # (seed, shape of x, h or None for the default, test function)
+    visible = ((0, (4,), None, "quadratic"), (1, (3,), 1e-3, "sin_cubic"), (2, (2, 3), None, "sin_cubic"),
+               (3, (2, 2, 2), 1e-2, "exp_mix"), (4, (1,), 1e-2, "exp_mix"))
+    hidden = ((100, (5,), 1e-4, "quadratic"), (101, (6,), 1e-2, "exp_mix"), (102, (3, 1), None, "sin_cubic"),
+              (103, (2, 1, 3), 1e-3, "exp_mix"), (104, (1,), 1e-3, "exp_mix"))
 
     def cases(self, hidden):
-        specs = [(0, (4,), None, "quadratic"), (1, (3,), 1e-3, "sin_cubic"), (2, (2, 3), None, "sin_cubic")]
-        if hidden:
-            specs += [(100, (1,), 1e-4, "exp_mix"), (101, (6,), 1e-2, "exp_mix"), (102, (2, 2, 2), 1e-4, "exp_mix"),
-                      (103, (3, 1), None, "exp_mix")]
         cases = []
-        for seed, shape, h, kind in specs:
+        for seed, shape, h, kind in self.visible + (self.hidden if hidden else ()):
             rng = generator(self.exercise_id, seed)
             x = rng.uniform(0.5, 1.5, size=shape)
             if kind == "quadratic":
@@ -64,20 +65,33 @@ class NumericalGradient(Check):
         spec, x = case.extra["f"], case.inputs["x"]
         h = case.inputs.get("h", 1e-5)
         f = lambda v: evaluate_scalar_function(spec, v)  # noqa: E731
-        forward, backward = np.zeros_like(x), np.zeros_like(x)
+        forward, backward, drifting = np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)
         base = f(x)
+        nudged = x.copy()
         for i in np.ndindex(x.shape):
             step = np.zeros_like(x)
             step[i] = h
             forward[i] = (f(x + step) - base) / h
             backward[i] = (base - f(x - step)) / h
+            # A copy whose entries are nudged and never put back: each entry is left at x[i] - h.
+            nudged[i] += h
+            plus = f(nudged)
+            nudged[i] -= 2 * h
+            drifting[i] = (plus - f(nudged)) / (2 * h)
         part = case.parts[0]
+        all_at_once = np.full_like(x, (f(x + h) - f(x - h)) / (2 * h))
         return [Mistake("a one-sided difference (f(x + h) - f(x)) / h", "use central differences: "
                         "(f(x + h) - f(x - h)) / (2 * h), whose error shrinks like h**2", {part: forward}),
                 Mistake("a one-sided difference (f(x) - f(x - h)) / h", "use central differences: "
                         "(f(x + h) - f(x - h)) / (2 * h)", {part: backward}),
+                Mistake("the difference divided by h where 2 * h belongs", "the two points are 2 * h apart: "
+                        "(f(x + h) - f(x - h)) / (2 * h)", {part: 2 * expected[part]}),
                 Mistake("h ignored (a step of 1e-5 where another h was given)", "step by the h argument",
-                        {part: to_numpy(reference.numerical_gradient(f, x.copy())) if "h" in case.inputs else None})]
+                        {part: to_numpy(reference.numerical_gradient(f, x.copy())) if "h" in case.inputs else None}),
+                Mistake("every entry of x nudged at once", "nudge one entry at a time: a copy of x with only "
+                        "x[i] raised by h, then only x[i] lowered by h", {part: all_at_once}),
+                Mistake("the nudged entry never put back", "restore x[i] to its original value before moving on "
+                        "to the next entry, so that the nudges do not pile up", {part: drifting})]
 
 
 @register
@@ -85,35 +99,46 @@ class RelativeError(Check):
     exercise_id = "backprop.relative_error"
     functions = ("relative_error",)
     parts = {"value": 1}
+    # (seed, kind, shape)
+    visible = ((0, "close", (3, 4)), (1, "apart", (3, 4)), (2, "zeros", (5,)), (3, "equal", (2, 3)),
+               (4, "opposite", (4,)), (5, "scales", (3, 4)))
+    hidden = ((100, "close", (6,)), (101, "apart", (1,)), (102, "zeros", (2, 2)), (103, "equal", (7,)),
+              (104, "opposite", (2, 3)), (105, "scales", (10,)))
+    notes = {"zeros": "a and b both all zeros", "equal": "a == b, with exact zeros in both", "opposite": "b = -a",
+             "scales": "entries of very different sizes"}
 
     def cases(self, hidden):
-        specs = [(0, "close"), (1, "apart"), (2, "zeros")]
-        if hidden:
-            specs += [(100, "equal"), (101, "opposite"), (102, "scales"), (103, "single")]
-        notes = {"zeros": "a and b both all zeros", "equal": "a == b", "opposite": "b = -a",
-                 "scales": "entries of very different sizes", "single": "one element"}
         cases = []
-        for seed, kind in specs:
+        for seed, kind, shape in self.visible + (self.hidden if hidden else ()):
             rng = generator(self.exercise_id, seed)
-            a = normal(rng, (3, 4))
-            b = {"close": a + 1e-6 * normal(rng, (3, 4)), "apart": normal(rng, (3, 4))}.get(kind)
-            if kind == "zeros":
-                a, b = np.zeros(5), np.zeros(5)
+            a = normal(rng, shape)
+            if kind == "close":
+                b = a + 1e-6 * normal(rng, shape)
+            elif kind == "apart":
+                b = normal(rng, shape)
+            elif kind == "zeros":
+                a, b = np.zeros(shape), np.zeros(shape)
             elif kind == "equal":
+                a.reshape(-1)[::2] = 0.0  # exact zeros in both, where the floor keeps 0 / 0 away
                 b = a.copy()
             elif kind == "opposite":
                 b = -a
-            elif kind == "scales":
-                a = a * np.logspace(-6, 3, 12).reshape(3, 4)
-                b = a * (1 + 1e-3 * normal(rng, (3, 4)))
-            elif kind == "single":
-                a, b = np.array([2.0]), np.array([2.5])
+            else:
+                a = a * np.logspace(-6, 3, a.size).reshape(shape)
+                b = a * (1 + 1e-3 * normal(rng, shape))
             inputs = {"a": a, "b": b}
-            cases.append(Case(describe_case(seed, inputs, notes.get(kind, "")), inputs, hidden=seed >= 100))
+            cases.append(Case(describe_case(seed, inputs, self.notes.get(kind, "")), inputs, hidden=seed >= 100))
         return cases
 
     def call_learner(self, caller, case):
-        return {"value": caller.call("relative_error", case.inputs["a"], case.inputs["b"], returns="value:scalar")}
+        try:
+            return {"value": caller.call("relative_error", case.inputs["a"], case.inputs["b"],
+                                         returns="value:scalar")}
+        except LearnerError as err:
+            if "truth value of an array" in err.message:
+                err.message += ("; Python's max(1e-8, array) compares the whole array at once: "
+                                "np.maximum(1e-8, array) floors each entry")
+            raise
 
     def expected(self, case):
         return {"value": float(reference.relative_error(case.inputs["a"].copy(), case.inputs["b"].copy()))}
@@ -128,7 +153,13 @@ class RelativeError(Check):
                 Mistake("max|a - b| / max(|a| + |b|)", "divide element by element, then take the max",
                         {"value": float(diff.max() / max(1e-8, total.max()))}),
                 Mistake("a denominator of |a| alone", "divide by |a| + |b| (floored at 1e-8): the error is symmetric",
-                        {"value": float((diff / np.maximum(1e-8, np.abs(a))).max())})]
+                        {"value": float((diff / np.maximum(1e-8, np.abs(a))).max())}),
+                Mistake("max(|a|, |b|) in the denominator", "this course divides by |a| + |b|, floored at 1e-8",
+                        {"value": float((diff / np.maximum(1e-8, np.maximum(np.abs(a), np.abs(b)))).max())}),
+                Mistake("|a + b| in the denominator", "divide by |a| + |b|: where b = -a, |a + b| is 0",
+                        {"value": float((diff / np.maximum(1e-8, np.abs(a + b))).max())}),
+                Mistake("the absolute value of a - b left out", "the numerator is |a - b|",
+                        {"value": float(((a - b) / np.maximum(1e-8, total)).max())})]
 
 
 # -- Value: a scalar autodiff ---------------------------------------------------------------------
@@ -158,6 +189,7 @@ def _programs():
                          p({"x": x, "y": y, "z": z}, (("a", "*", "x", "y"), ("b", "+", "a", "z"), ("out", "tanh", "b", None)))],
         "relu": [p({"x": x}, (("out", "relu", "x", None),)),
                  p({"x": y}, (("out", "relu", "x", None),)),
+                 p({"x": 0.0}, (("out", "relu", "x", None),)),
                  p({"x": x, "y": y}, (("a", "*", "x", "y"), ("out", "relu", "a", None)))],
         "a node used twice": [p({"x": x}, (("out", "*", "x", "x"),)),
                               p({"x": x}, (("out", "+", "x", "x"),)),
@@ -252,6 +284,16 @@ _VALUE_MISTAKES = [
      "mul"),
     ("subtraction passing +grad to the right operand", "for out = a - b, b.grad -= out.grad", "sub"),
     ("relu passing the gradient where the input is negative", "relu passes out.grad only where out.data > 0", "relu"),
+    ("relu's derivative taken as 1 at 0", "relu passes out.grad only where the input is > 0: its derivative at 0 is 0",
+     "relu_zero"),
+    ("__rsub__ computing x - 3 where 3 - x belongs", "3 - x calls x.__rsub__(3), which must return Value(3) - self, "
+     "not self - 3", "rsub"),
+    ("__rtruediv__ computing x / 2 where 2 / x belongs", "2 / x calls x.__rtruediv__(2), which must return "
+     "Value(2) / self", "rdiv"),
+    ("division passing no gradient to the denominator", "for out = a / b, b.grad += -a.data / b.data**2 * out.grad "
+     "(or write a / b as a * b**-1)", "div"),
+    ("backward() without self.grad = 1.0", "the output's gradient with respect to itself is 1: set self.grad = 1.0 "
+     "before calling the _backward functions", "seed"),
 ]
 
 
@@ -266,14 +308,19 @@ def _interpret(program, variant):
     for target, op, left, right in program.steps:
         a = value(left)
         b = None if right is None else value(right)
+        reflected = not isinstance(left, str)  # a number on the left: Python calls the right operand's __r*__
         if op == "+":
             out, local = a + b, [(left, 1.0), (right, 1.0)]
+        elif op == "-" and reflected and variant == "rsub":
+            out, local = b - a, [(right, 1.0)]
         elif op == "-":
             out, local = a - b, [(left, 1.0), (right, 1.0 if variant == "sub" else -1.0)]
         elif op == "*":
             out, local = a * b, [(left, a if variant == "mul" else b), (right, b if variant == "mul" else a)]
+        elif op == "/" and reflected and variant == "rdiv":
+            out, local = b / a, [(right, 1.0 / a)]
         elif op == "/":
-            out, local = a / b, [(left, 1.0 / b), (right, -a / b**2)]
+            out, local = a / b, [(left, 1.0 / b), (right, 0.0 if variant == "div" else -a / b**2)]
         elif op == "**":
             out, local = a**b, [(left, b * a ** (b if variant == "pow" else b - 1))]
         elif op == "tanh":
@@ -284,13 +331,13 @@ def _interpret(program, variant):
             local = [(left, 1.0 if variant == "exp" else out)]
         else:
             out = max(a, 0.0)
-            local = [(left, 1.0 if variant == "relu" else float(a > 0))]
+            local = [(left, {"relu": 1.0, "relu_zero": float(a >= 0)}.get(variant, float(a > 0)))]
         data[target] = out
         parents[target] = [(node, g) for node, g in local if isinstance(node, str)]
 
     grad = {name: 0.0 for name in data}
     output = program.steps[-1][0]
-    grad[output] = 1.0
+    grad[output] = 0.0 if variant == "seed" else 1.0
 
     def pass_on(node):
         for parent, local in parents[node]:
@@ -321,23 +368,27 @@ class SgdMomentumStep(Check):
     exercise_id = "backprop.sgd_momentum_step"
     functions = ("sgd_momentum_step",)
     parts = {"w": 1, "v": 1}
+    # (seed, shape, lr, momentum or None for the default, v starts at zeros, dtype)
+    visible = ((0, (5,), 0.1, None, False, np.float64), (1, (3, 4), 0.05, 0.5, False, np.float64),
+               (2, (4,), 0.1, 0.9, True, np.float64), (3, (2, 3), 0.2, 0.0, False, np.float64),
+               (4, (6,), 0.01, 0.8, False, np.float32))
+    hidden = ((100, (2, 2), 0.5, None, False, np.float64), (101, (1,), 1.0, 0.99, False, np.float64),
+              (102, (3, 2), 0.05, 0.5, True, np.float64), (103, (7,), 0.3, 0.0, False, np.float64),
+              (104, (2, 3), 0.1, 0.9, False, np.float32))
 
     def cases(self, hidden):
-        specs = [(0, (5,), 0.1, None, ""), (1, (3, 4), 0.05, 0.5, "")]
-        if hidden:
-            specs += [(100, (4,), 0.1, None, "v = 0: the first step"), (101, (2, 3), 0.2, 0.0, "momentum 0"),
-                      (102, (1,), 1.0, 0.99, ""), (103, (6,), 0.01, 0.9, "float32")]
         cases = []
-        for seed, shape, lr, momentum, note in specs:
+        for seed, shape, lr, momentum, first, dtype in self.visible + (self.hidden if hidden else ()):
             rng = generator(self.exercise_id, seed)
-            dtype = np.float32 if note == "float32" else np.float64
             w, dw = normal(rng, shape, dtype), normal(rng, shape, dtype)
-            v = np.zeros(shape, dtype) if seed == 100 else normal(rng, shape, dtype)
+            v = np.zeros(shape, dtype) if first else normal(rng, shape, dtype)
             inputs = {"w": w, "dw": dw, "v": v, "lr": lr}
             if momentum is not None:
                 inputs["momentum"] = momentum
-            cases.append(Case(describe_case(seed, inputs, note or ("default momentum" if momentum is None else "")),
-                              inputs, dtype=np.dtype(dtype), hidden=seed >= 100))
+            notes = (["v = 0: the first step"] * first + ["default momentum"] * (momentum is None) +
+                     ["momentum 0: plain gradient descent"] * (momentum == 0) + ["float32"] * (dtype == np.float32))
+            cases.append(Case(describe_case(seed, inputs, ", ".join(notes)), inputs, dtype=np.dtype(dtype),
+                              hidden=seed >= 100))
         return cases
 
     def call_learner(self, caller, case):
@@ -363,7 +414,10 @@ class SgdMomentumStep(Check):
                         {"w": w - lr * v}),
                 Mistake("the momentum argument ignored (0.9 used)", "use the momentum passed in",
                         {"w": w - lr * (0.9 * v + dw), "v": 0.9 * v + dw} if mu != 0.9 else {}),
-                Mistake("the step taken uphill", "w = w - lr * v", {"w": w + lr * (mu * v + dw)})]
+                Mistake("the step taken uphill", "w = w - lr * v", {"w": w + lr * (mu * v + dw)}),
+                Mistake("lr folded into the velocity: v = momentum * v + lr * dw; w = w - v",
+                        "the course keeps lr out of v, as torch.optim.SGD: v = momentum * v + dw; w = w - lr * v",
+                        {"w": w - (mu * v + lr * dw), "v": mu * v + lr * dw})]
 
 
 @register
@@ -371,15 +425,17 @@ class AdamStep(Check):
     exercise_id = "backprop.adam_step"
     functions = ("adam_step",)
     parts = {"w": 1, "m": 1, "v": 1}
+    # (seed, shape, t, keyword arguments, note); the first step starts from m = v = 0
+    visible = ((0, (5,), 1, {}, "the first step, m = v = 0, default lr, betas and eps"),
+               (1, (3, 4), 3, {"lr": 0.01}, ""), (2, (4,), 10, {"lr": 0.1, "eps": 0.1}, "a large eps"),
+               (3, (2, 3), 100, {"beta1": 0.5, "beta2": 0.9}, "t = 100, other betas"))
+    hidden = ((100, (1,), 1, {}, "the first step, m = v = 0, default lr, betas and eps"),
+              (101, (6,), 5, {"lr": 0.05, "eps": 1e-3}, ""), (102, (2, 2), 20, {"lr": 0.2, "eps": 0.5}, "a large eps"),
+              (103, (3,), 50, {"beta1": 0.8, "beta2": 0.99}, "t = 50, other betas"))
 
     def cases(self, hidden):
-        specs = [(0, (5,), 1, {}, "the first step, m = v = 0"), (1, (3, 4), 3, {"lr": 0.01}, ""),
-                 (2, (4,), 10, {"lr": 0.1, "eps": 0.1}, "a large eps")]
-        if hidden:
-            specs += [(100, (2, 3), 100, {}, "t = 100"), (101, (1,), 2, {"beta1": 0.5, "beta2": 0.9}, ""),
-                      (102, (6,), 5, {"lr": 0.05, "eps": 1e-3}, "")]
         cases = []
-        for seed, shape, t, options, note in specs:
+        for seed, shape, t, options, note in self.visible + (self.hidden if hidden else ()):
             rng = generator(self.exercise_id, seed)
             w, dw = normal(rng, shape), normal(rng, shape)
             if t == 1:
@@ -412,7 +468,7 @@ class AdamStep(Check):
             return w - lr * m_hat / (np.sqrt(v_hat + eps) if inside else np.sqrt(v_hat) + eps)
 
         mh, vh = m1 / (1 - b1**t), v1 / (1 - b2**t)
-        return [Mistake("no bias correction", "divide by (1 - beta1**t) and (1 - beta2**t) before the step",
+        found = [Mistake("no bias correction", "divide by (1 - beta1**t) and (1 - beta2**t) before the step",
                         {"w": step(m1, v1)}),
                 Mistake("the bias correction with t + 1 (t counted from 0)", "t counts from 1: use beta**t",
                         {"w": step(m1 / (1 - b1 ** (t + 1)), v1 / (1 - b2 ** (t + 1)))}),
@@ -425,4 +481,14 @@ class AdamStep(Check):
                 Mistake("the bias-corrected m and v returned", "return the raw moving averages m and v; "
                         "the corrected ones only shape the step", {"m": mh, "v": vh}),
                 Mistake("the square root left out", "divide by sqrt(v_hat) + eps",
-                        {"w": w - lr * mh / (vh + eps)})]
+                        {"w": w - lr * mh / (vh + eps)}),
+                Mistake("m not bias-corrected", "divide m by (1 - beta1**t) as well", {"w": step(m1, vh)}),
+                Mistake("v not bias-corrected", "divide v by (1 - beta2**t) as well", {"w": step(mh, v1)}),
+                Mistake("the bias correction as beta**t where 1 - beta**t belongs", "m_hat = m / (1 - beta1**t), "
+                        "v_hat = v / (1 - beta2**t)", {"w": step(m1 / b1**t, v1 / b2**t)})]
+        if (b1, b2) != (0.9, 0.999):
+            m9, v9 = 0.9 * m + 0.1 * dw, 0.999 * v + 0.001 * dw**2
+            found.append(Mistake("beta1 and beta2 ignored (0.9 and 0.999 used)", "use the beta1 and beta2 passed in",
+                                 {"w": w - lr * (m9 / (1 - 0.9**t)) / (np.sqrt(v9 / (1 - 0.999**t)) + eps),
+                                  "m": m9, "v": v9}))
+        return found

@@ -26,10 +26,12 @@ def _softmax(scores):
 class _Affine:
     reference = reference
     forward = "affine_forward"
-    visible = (CaseSpec(0, N=4, D=5, M=3), CaseSpec(1, N=3, D=3, M=3, note="square W"))
-    hidden = (CaseSpec(100, N=1, D=4, M=2, note="a batch of 1"), CaseSpec(101, N=6, D=1, M=5),
-              CaseSpec(102, N=4, D=4, M=4), CaseSpec(103, N=5, D=3, M=2, dtype=np.float32, note="float32"),
-              CaseSpec(104, N=16, D=10, M=7))
+    visible = (CaseSpec(0, N=4, D=5, M=3), CaseSpec(1, N=3, D=3, M=3, note="square W, N = D = M"),
+               CaseSpec(2, N=1, D=4, M=2, note="a batch of 1"), CaseSpec(3, N=5, D=3, M=2, dtype=np.float32,
+                                                                       note="float32"))
+    hidden = (CaseSpec(100, N=16, D=10, M=7), CaseSpec(101, N=4, D=4, M=4, note="square W, N = D = M"),
+              CaseSpec(102, N=1, D=6, M=3, note="a batch of 1"), CaseSpec(103, N=6, D=1, M=5),
+              CaseSpec(104, N=2, D=3, M=4, dtype=np.float32, note="float32"))
 
     def draw(self, rng, spec):
         N, D, M = spec.sizes["N"], spec.sizes["D"], spec.sizes["M"]
@@ -48,6 +50,9 @@ class AffineForward(_Affine, LayerForwardCheck):
                  ("the bias subtracted", "out = x @ W + b: the bias is added", x @ W - b)]
         if W.shape[0] == W.shape[1]:
             found.append(("W transposed", "W is stored (D_in, D_out), so out = x @ W, not x @ W.T", x @ W.T + b))
+        if x.shape[0] == W.shape[1]:
+            found.append(("the bias added along the batch axis (b[:, None])", "b has one entry per output: "
+                          "x @ W + b broadcasts it over the rows as it is", x @ W + b[:, None]))
         return found
 
 
@@ -64,36 +69,41 @@ class AffineBackward(_Affine, LayerBackwardCheck):
         found = [
             ("the bias gradient averaged over the batch", "db = dout.sum(axis=0): layers sum over the batch, "
              "only the loss divides by N", {"db": expected["db"] / N}),
-            ("the gradients averaged over the batch", "layers never divide by N; the 1/N is already in dout",
-             {"dW": expected["dW"] / N, "db": expected["db"] / N}),
+            ("the gradients averaged over the batch (divided by N)", "layers never divide by N; the 1/N is "
+             "already in dout: dx = dout @ W.T, dW = x.T @ dout, db = dout.sum(axis=0)",
+             {name: value / N for name, value in expected.items()}),
             ("the bias gradient not summed over the batch", "db = dout.sum(axis=0), shape (D_out,)", {"db": dout}),
-            ("the bias gradient summed over the wrong axis", "sum over the batch: db = dout.sum(axis=0)",
-             {"db": dout.sum(axis=1)}),
+            ("the bias gradient summed over every axis (a single number)", "sum over the batch only: "
+             "db = dout.sum(axis=0), shape (D_out,)", {"db": dout.sum()}),
+            ("the gradients returned in the order (dW, dx, db)", "return them in the order of the forward's "
+             "inputs: (dx, dW, db)", {"dx": expected["dW"], "dW": expected["dx"]}),
+            ("dW transposed", "dW = x.T @ dout, shape (D_in, D_out) like W", {"dW": dout.T @ x}),
+            ("dx transposed", "dx = dout @ W.T, shape (N, D_in) like x", {"dx": W @ dout.T}),
         ]
         if W.shape[0] == W.shape[1]:
-            found += [("dout @ W where dout @ W.T belongs", "dx = dout @ W.T", {"dx": dout @ W}),
-                      ("dW transposed", "dW = x.T @ dout, shape (D_in, D_out) like W", {"dW": dout.T @ x})]
-        else:
-            found.append(("dW transposed", "dW = x.T @ dout, shape (D_in, D_out) like W", {"dW": dout.T @ x}))
+            found.append(("dout @ W where dout @ W.T belongs", "dx = dout @ W.T", {"dx": dout @ W}))
+        if x.shape[0] == W.shape[1]:
+            found.append(("the bias gradient summed over the wrong axis", "sum over the batch: db = dout.sum(axis=0)",
+                          {"db": dout.sum(axis=1)}))
         return found
 
 
 # -- activations ----------------------------------------------------------------------------------
 class _Elementwise:
     reference = reference
-    visible = (CaseSpec(0, shape=(4, 5)), CaseSpec(1, shape=(3, 6), zeros=True, note="x has exact zeros"))
-    hidden = (CaseSpec(100, shape=(1, 3), note="a batch of 1"), CaseSpec(101, shape=(4, 5), negative=True,
-                                                                          note="all x negative"),
-              CaseSpec(102, shape=(2, 3, 4), note="3 dimensions"), CaseSpec(103, shape=(6, 4), scale=800.0,
-                                                                         note="large |x|"),
-              CaseSpec(104, shape=(5, 3), dtype=np.float32, note="float32"))
+    visible = (CaseSpec(0, shape=(4, 5)), CaseSpec(1, shape=(3, 6), zeros=True, note="x has exact zeros"),
+               CaseSpec(2, shape=(2, 3, 4), note="3 dimensions"),
+               CaseSpec(3, shape=(6, 4), scale=800.0, note="large |x|, beyond 710 where np.exp overflows"),
+               CaseSpec(4, shape=(5, 3), dtype=np.float32, note="float32"))
+    hidden = (CaseSpec(100, shape=(7, 3)), CaseSpec(101, shape=(2, 5), zeros=True, note="x has exact zeros"),
+              CaseSpec(102, shape=(3, 2, 2, 2), note="4 dimensions"),
+              CaseSpec(103, shape=(4, 6), scale=800.0, note="large |x|, beyond 710 where np.exp overflows"),
+              CaseSpec(104, shape=(6, 2), dtype=np.float32, note="float32"))
 
     def draw(self, rng, spec):
         x = normal(rng, spec.sizes["shape"], spec.dtype, scale=spec.sizes.get("scale", 1.0))
         if spec.sizes.get("zeros"):
             x.reshape(-1)[::3] = 0
-        if spec.sizes.get("negative"):
-            x = -np.abs(x) - np.asarray(0.01, dtype=x.dtype)
         return {"x": x}
 
 
@@ -125,10 +135,14 @@ class ReluBackward(_Elementwise, LayerBackwardCheck):
                  "output 0", {"dx": dout}),
                 ("the gradient passed at x == 0", "use x > 0, not x >= 0: the course takes relu'(0) = 0, as torch does",
                  {"dx": dout * (x >= 0)}),
+                ("the mask returned without dout", "the mask is only the local derivative: multiply it by the "
+                 "upstream gradient, dx = dout * (x > 0)", {"dx": (x > 0).astype(x.dtype)}),
                 ("the mask taken from dout instead of x", "the mask is (x > 0), the input the forward saw",
                  {"dx": dout * (dout > 0)}),
                 ("the mask inverted", "dx = dout * (x > 0)", {"dx": dout * (x < 0)}),
                 ("dout multiplied by x", "multiply by the mask (x > 0), not by x", {"dx": dout * x}),
+                ("dout multiplied by the forward's output max(x, 0)", "multiply by the mask (x > 0), not by the "
+                 "output", {"dx": dout * np.maximum(x, 0)}),
                 ("the forward's output returned", "dx = dout * (x > 0)", {"dx": np.maximum(x, 0)})]
 
 
@@ -140,7 +154,13 @@ class SigmoidForward(_Elementwise, LayerForwardCheck):
 
     def forward_mistakes(self, inputs):
         x = inputs["x"]
-        return [("exp(x) where exp(-x) belongs", "sigmoid(x) = 1 / (1 + exp(-x))", _sigmoid(-x)),
+        e = np.exp(x)
+        return [("sigmoid(-x): exp(x) where exp(-x) belongs (or the stable form's two branches swapped)",
+                 "sigmoid(x) = 1 / (1 + exp(-x)); in the stable form 1 / (1 + e) goes with x >= 0", _sigmoid(-x)),
+                ("exp(x) / (1 + exp(x)), which is inf / inf = NaN for large x", "use 1 / (1 + np.exp(-x)), or "
+                 "the stable form with e = np.exp(-np.abs(x))", e / (1 + e)),
+                ("1 / (1 + exp(-|x|)) for every x (the x < 0 branch missing)", "where x < 0 the sigmoid is "
+                 "e / (1 + e) with e = exp(-|x|): np.where(x >= 0, 1 / (1 + e), e / (1 + e))", _sigmoid(np.abs(x))),
                 ("tanh instead of sigmoid", "sigmoid(x) = 1 / (1 + exp(-x))", np.tanh(x)),
                 ("1 / (1 - exp(-x))", "the denominator is 1 + exp(-x)", 1 / (1 - np.exp(-x)))]
 
@@ -156,10 +176,15 @@ class SigmoidBackward(_Elementwise, LayerBackwardCheck):
     def backward_mistakes(self, inputs, dout, expected):
         x = inputs["x"]
         s = _sigmoid(x)
+        twice = _sigmoid(s)
         return [("the (1 - s) term missing", "sigmoid'(x) = s * (1 - s) with s = sigmoid(x)", {"dx": dout * s}),
                 ("the s term missing", "sigmoid'(x) = s * (1 - s) with s = sigmoid(x)", {"dx": dout * (1 - s)}),
+                ("1 - s**2 (tanh's derivative) where s * (1 - s) belongs", "sigmoid'(x) = s * (1 - s); "
+                 "1 - y**2 is the derivative of tanh", {"dx": dout * (1 - s**2)}),
                 ("x used where s = sigmoid(x) belongs", "dx = dout * s * (1 - s), with s the forward's output",
                  {"dx": dout * x * (1 - x)}),
+                ("the sigmoid applied again to the cached s", "the cache already holds s = sigmoid(x): "
+                 "dx = dout * s * (1 - s)", {"dx": dout * twice * (1 - twice)}),
                 ("dout left out", "multiply the local derivative by the upstream gradient dout",
                  {"dx": s * (1 - s)})]
 
@@ -172,9 +197,14 @@ class TanhForward(_Elementwise, LayerForwardCheck):
 
     def forward_mistakes(self, inputs):
         x = inputs["x"]
-        return [("tanh written with np.exp, which overflows for large |x|",
-                 "use np.tanh(x) (or a form that never exponentiates a large positive number)",
-                 (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))),
+        e_plus, e_minus = np.exp(x), np.exp(-x)
+        fix = "use np.tanh(x), which is finite for any x"
+        return [("tanh as a quotient of exponentials (np.exp, or np.sinh / np.cosh), which is inf / inf = NaN "
+                 "for large |x|", fix, (e_plus - e_minus) / (e_plus + e_minus)),
+                ("tanh as (1 - exp(-2x)) / (1 + exp(-2x)), which is inf / inf = NaN for large negative x", fix,
+                 (1 - np.exp(-2 * x)) / (1 + np.exp(-2 * x))),
+                ("tanh as (exp(2x) - 1) / (exp(2x) + 1), which is inf / inf = NaN for large positive x", fix,
+                 (np.exp(2 * x) - 1) / (np.exp(2 * x) + 1)),
                 ("sigmoid instead of tanh", "tanh(x) = 2 * sigmoid(2x) - 1, or np.tanh(x)", _sigmoid(x)),
                 ("2 * sigmoid(x) - 1", "tanh(x) = 2 * sigmoid(2x) - 1: the argument is doubled",
                  2 * _sigmoid(x) - 1)]
@@ -191,76 +221,123 @@ class TanhBackward(_Elementwise, LayerBackwardCheck):
     def backward_mistakes(self, inputs, dout, expected):
         x = inputs["x"]
         y = np.tanh(x)
+        twice = np.tanh(y)
         return [("1 - y where 1 - y**2 belongs", "tanh'(x) = 1 - tanh(x)**2", {"dx": dout * (1 - y)}),
                 ("x used where y = tanh(x) belongs", "dx = dout * (1 - y**2), with y the forward's output",
                  {"dx": dout * (1 - x**2)}),
                 ("(1 - y)**2 where 1 - y**2 belongs", "tanh'(x) = 1 - tanh(x)**2", {"dx": dout * (1 - y) ** 2}),
+                ("y * (1 - y) (the sigmoid's derivative) where 1 - y**2 belongs", "tanh'(x) = 1 - tanh(x)**2",
+                 {"dx": dout * y * (1 - y)}),
+                ("tanh applied again to the cached y", "the cache already holds y = tanh(x): "
+                 "dx = dout * (1 - y**2)", {"dx": dout * (1 - twice**2)}),
                 ("dout left out", "multiply the local derivative by the upstream gradient dout",
                  {"dx": 1 - y**2})]
 
 
 # -- softmax and cross-entropy --------------------------------------------------------------------
+def _stable_softmax(scores, axis=-1):
+    e = np.exp(scores - scores.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _with_keepdims_hint(err):
+    """The learner's broadcasting error, with the usual cause: a max or sum over an axis that dropped it."""
+    if "could not be broadcast" in err.message:
+        err.message += ("; a max or sum over an axis drops that axis: keepdims=True keeps it (shape (N, 1)), "
+                        "so the result broadcasts against the scores")
+    return err
+
+
 @register
 class Softmax(Check):
     exercise_id = "mlp.softmax"
     functions = ("softmax",)
     parts = {"probs": 1}
-    visible = ((0, (4, 5), 1.0, np.float64, ""), (1, (3, 3), 1.0, np.float64, "square"),
-               (2, (3, 4), 1.0, np.float64, "large scores: 1000 + noise"))
-    hidden = ((100, (1, 6), 1.0, np.float64, "a batch of 1"), (101, (5, 4), 1e3, np.float64, "scores of size 1e3"),
-              (102, (2, 3, 4), 1.0, np.float64, "3 dimensions: softmax over the last axis"),
-              (103, (4, 3), 0.0, np.float64, "ties: every score equal"),
-              (104, (4, 5), 1.0, np.float32, "float32"),
-              (105, (2, 4), 1.0, np.float64, "one row near +1000, one near -1000"))
+    # (seed, shape, kind, dtype); the kinds are drawn in _softmax_scores
+    visible = ((0, (4, 5), "normal", np.float64), (1, (3, 3), "normal", np.float64),
+               (2, (3, 4), "far apart", np.float64), (3, (2, 3, 4), "normal", np.float64),
+               (4, (5, 4), "spread", np.float64), (5, (4, 3), "ties", np.float64),
+               (6, (1, 6), "normal", np.float64), (7, (4, 5), "normal", np.float32))
+    hidden = ((100, (8, 10), "normal", np.float64), (101, (4, 4), "normal", np.float64),
+              (102, (4, 2), "far apart", np.float64), (103, (3, 2, 2, 5), "normal", np.float64),
+              (104, (6, 3), "spread", np.float64), (105, (2, 7), "ties", np.float64),
+              (106, (1, 3), "normal", np.float64), (107, (3, 6), "normal", np.float32))
 
     def cases(self, hidden):
         cases = []
-        for seed, shape, scale, dtype, note in self.visible + (self.hidden if hidden else ()):
+        for seed, shape, kind, dtype in self.visible + (self.hidden if hidden else ()):
             rng = generator(self.exercise_id, seed)
-            scores = normal(rng, shape, np.float64, scale)
-            if seed == 2:
-                scores += 1000.0
-            if seed == 105:
-                scores += np.array([[1000.0], [-1000.0]])
-            scores = scores.astype(dtype)
+            scores = _softmax_scores(rng, shape, kind).astype(dtype)
             inputs = {"scores": scores}
-            cases.append(Case(describe_case(seed, inputs, note), inputs, dtype=np.dtype(dtype),
-                              sizes={"N (the batch size)": shape[0], "C (the number of classes)": shape[-1]},
-                              hidden=seed >= 100))
+            cases.append(Case(describe_case(seed, inputs, _softmax_note(shape, kind, dtype)), inputs,
+                              dtype=np.dtype(dtype), hidden=seed >= 100,
+                              sizes={"N (the batch size)": shape[0], "C (the number of classes)": shape[-1]}))
         return cases
 
     def call_learner(self, caller, case):
-        return {"probs": caller.call("softmax", case.inputs["scores"], returns="probs:array")}
+        try:
+            return {"probs": caller.call("softmax", case.inputs["scores"], returns="probs:array")}
+        except LearnerError as err:
+            raise _with_keepdims_hint(err)
 
     def expected(self, case):
         return {"probs": to_numpy(reference.softmax(case.inputs["scores"].copy()))}
 
     def mistakes(self, case, expected):
         s = case.inputs["scores"]
-        e = np.exp(s)
+        e, e_global = np.exp(s), np.exp(s - s.max())
+        shifted = np.exp(s - s.max(axis=-1, keepdims=True))
         found = [
             Mistake("the max not subtracted before np.exp, which overflows for large scores",
                     "subtract scores.max(axis=-1, keepdims=True) first; the result is the same, without overflow",
                     {"probs": e / e.sum(axis=-1, keepdims=True)}),
             Mistake("one max over the whole array subtracted", "subtract each row's own max: "
-                    "scores.max(axis=-1, keepdims=True)",
-                    {"probs": np.exp(s - s.max()) / np.exp(s - s.max()).sum(axis=-1, keepdims=True)}),
-            Mistake("the normalisation done over the wrong axis", "softmax runs over the last axis: axis=-1",
-                    {"probs": _softmax(np.moveaxis(s, 0, -1)).swapaxes(0, -1) if s.ndim == 2 else None}),
-            Mistake("the exponentials not normalised", "divide by the sum over the last axis",
-                    {"probs": np.exp(s - s.max(axis=-1, keepdims=True))}),
+                    "scores.max(axis=-1, keepdims=True); with one max, a row far below it underflows to 0 / 0",
+                    {"probs": e_global / e_global.sum(axis=-1, keepdims=True)}),
+            Mistake("the normalisation done over axis 0 (the batch) instead of the last axis",
+                    "softmax runs over the last axis: axis=-1", {"probs": _stable_softmax(s, axis=0)}),
+            Mistake("the exponentials not normalised", "divide by the sum over the last axis", {"probs": shifted}),
             Mistake("one sum over the whole array", "divide each row by its own sum (axis=-1, keepdims=True)",
-                    {"probs": np.exp(s - s.max(axis=-1, keepdims=True)) / np.exp(s - s.max(axis=-1, keepdims=True)).sum()}),
+                    {"probs": e_global / e_global.sum()}),
         ]
-        if s.ndim == 3:
-            found.append(Mistake("axis=1 where the last axis belongs", "use axis=-1 so any number of leading axes works",
-                                 {"probs": np.exp(s - s.max(axis=1, keepdims=True)) /
-                                  np.exp(s - s.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True)}))
+        if s.ndim >= 3:
+            found.append(Mistake("axis=1 where the last axis belongs", "use axis=-1 so any number of leading axes "
+                                 "works", {"probs": _stable_softmax(s, axis=1)}))
         if s.ndim == 2 and s.shape[0] == s.shape[1]:
-            shifted = s - s.max(axis=1)
-            found.append(Mistake("keepdims=True missing", "s.max(axis=-1, keepdims=True) keeps the axis, so each row "
-                                 "subtracts its own max", {"probs": np.exp(shifted) / np.exp(shifted).sum(axis=1)}))
+            unkept = s - s.max(axis=1)
+            found += [Mistake("keepdims=True missing", "s.max(axis=-1, keepdims=True) keeps the axis, so each row "
+                              "subtracts its own max", {"probs": np.exp(unkept) / np.exp(unkept).sum(axis=1)}),
+                      Mistake("keepdims=True missing in the sum", "e.sum(axis=-1, keepdims=True), so that each row "
+                              "is divided by its own sum", {"probs": shifted / shifted.sum(axis=1)})]
         return found
+
+
+def _softmax_scores(rng, shape, kind):
+    """Scores of one kind: "normal" N(0, 1), "ties" all equal, "spread" N(0, 1000**2), "far apart" rows
+    around +1000, 0 and -1000 in turn (a row far below another's max underflows if one max is used)."""
+    if kind == "ties":
+        return np.full(shape, float(rng.integers(-3, 4)))
+    if kind == "spread":
+        return normal(rng, shape, scale=1e3)
+    scores = normal(rng, shape)
+    if kind == "far apart":
+        scores += np.resize([1000.0, 0.0, -1000.0], shape[0])[:, None]
+    return scores
+
+
+def _softmax_note(shape, kind, dtype):
+    notes = {"ties": "ties: every score equal", "spread": "scores of size 1e3",
+             "far apart": "rows near +1000, 0 and -1000"}
+    parts = [notes[kind]] if kind in notes else []
+    if len(shape) > 2:
+        parts.append(f"{len(shape)} dimensions: softmax over the last axis")
+    if len(shape) == 2 and shape[0] == shape[1]:
+        parts.append("square")
+    if shape[0] == 1:
+        parts.append("a batch of 1")
+    if dtype == np.float32:
+        parts.append("float32")
+    return ", ".join(parts)
 
 
 @register
@@ -268,25 +345,38 @@ class SoftmaxCrossEntropy(Check):
     exercise_id = "mlp.softmax_cross_entropy"
     functions = ("softmax_cross_entropy",)
     parts = {"loss": 1, "dscores": 1}
-    visible = ((0, 4, 5, 1.0, ""), (1, 3, 3, 1.0, "square"), (2, 5, 4, 1.0, "large scores: 1000 + noise"))
-    hidden = ((100, 1, 6, 1.0, "a batch of 1"), (101, 6, 2, 1.0, "2 classes"),
-              (102, 5, 4, 1e3, "scores of size 1e3"), (103, 4, 3, 0.0, "ties: every score equal"),
-              (104, 8, 10, 3.0, ""))
+    # (seed, N, C, kind): "normal" N(0, 1), "large" 1000 + N(0, 1), "underflow" the true class 800 below its
+    # row's max in some rows, "ties" every score equal
+    # The underflow case comes before the large one, which tells np.log(softmax) from a softmax that overflows.
+    visible = ((0, 4, 5, "normal"), (1, 3, 3, "normal"), (2, 4, 4, "underflow"), (3, 5, 4, "large"),
+               (4, 1, 6, "normal"), (5, 6, 2, "normal"), (6, 4, 3, "ties"))
+    hidden = ((100, 8, 10, "normal"), (101, 5, 5, "normal"), (102, 6, 3, "underflow"), (103, 3, 6, "large"),
+              (104, 1, 3, "normal"), (105, 7, 2, "normal"), (106, 2, 5, "ties"))
+    notes = {"large": "large scores: 1000 + noise", "ties": "ties: every score equal",
+             "underflow": "the true class 800 below its row's max: its probability underflows to 0"}
 
     def cases(self, hidden):
         cases = []
-        for seed, N, C, scale, note in self.visible + (self.hidden if hidden else ()):
+        for seed, N, C, kind in self.visible + (self.hidden if hidden else ()):
             rng = generator(self.exercise_id, seed)
-            scores = normal(rng, (N, C), np.float64, scale) + (1000.0 if seed == 2 else 0.0)
+            scores = normal(rng, (N, C)) * (0.0 if kind == "ties" else 1.0) + (1000.0 if kind == "large" else 0.0)
             y = rng.integers(0, C, size=N)
+            if kind == "underflow":
+                rows = np.arange(0, N, 2)
+                scores[rows, y[rows]] = scores[rows].max(axis=1) - 800.0
+            notes = [self.notes.get(kind, "")] + ["square"] * (N == C) + ["a batch of 1"] * (N == 1) + \
+                ["2 classes"] * (C == 2)
             inputs = {"scores": scores, "y": y}
-            cases.append(Case(describe_case(seed, inputs, note), inputs,
+            cases.append(Case(describe_case(seed, inputs, ", ".join(n for n in notes if n)), inputs,
                               sizes={"N (the batch size)": N, "C (the number of classes)": C}, hidden=seed >= 100))
         return cases
 
     def call_learner(self, caller, case):
-        loss, dscores = caller.call("softmax_cross_entropy", case.inputs["scores"], case.inputs["y"],
-                                    returns=("loss:scalar", "dscores:array"))
+        try:
+            loss, dscores = caller.call("softmax_cross_entropy", case.inputs["scores"], case.inputs["y"],
+                                        returns=("loss:scalar", "dscores:array"))
+        except LearnerError as err:
+            raise _with_keepdims_hint(err)
         return {"loss": loss, "dscores": dscores}
 
     def expected(self, case):
@@ -295,7 +385,7 @@ class SoftmaxCrossEntropy(Check):
 
     def mistakes(self, case, expected):
         s, y = case.inputs["scores"], case.inputs["y"]
-        N = s.shape[0]
+        N, C = s.shape
         rows = np.arange(N)
         probs = _softmax(s)
         onehot = np.zeros_like(s)
@@ -304,7 +394,7 @@ class SoftmaxCrossEntropy(Check):
         return [
             Mistake("the -1 at the true class missing", "dscores = (probs - one_hot(y)) / N",
                     {"dscores": probs / N}),
-            Mistake("the log of a probability that underflowed to 0",
+            Mistake("the log of a probability that underflowed to 0 (np.log(softmax(scores)))",
                     "take logs before exponentiating: log_probs = shifted - log(sum(exp(shifted))), "
                     "loss = -log_probs[np.arange(N), y].mean()",
                     {"loss": float(-np.log(probs[rows, y]).mean())}),
@@ -316,6 +406,12 @@ class SoftmaxCrossEntropy(Check):
                     {"loss": float(-np.log(naive[rows, y]).mean()), "dscores": (naive - onehot) / N}),
             Mistake("one-hot minus probs (the sign flipped)", "dscores = (probs - one_hot(y)) / N",
                     {"dscores": (onehot - probs) / N}),
+            Mistake("dscores not divided by N", "the loss is the mean over the batch, so its gradient carries "
+                    "1/N: dscores = (probs - one_hot(y)) / N", {"dscores": probs - onehot}),
+            Mistake("the loss summed over the batch instead of averaged", "the loss is the mean: divide the sum "
+                    "by N (or use .mean())", {"loss": expected["loss"] * N}),
+            Mistake("the mean taken over all N * C entries", "sum over the classes and average over the batch: "
+                    "-log_probs[np.arange(N), y].mean()", {"loss": expected["loss"] / C}),
         ]
 
 
@@ -324,18 +420,26 @@ _PARAM_KEYS = ("W1", "b1", "W2", "b2")
 
 
 def _mlp_cases(exercise_id, hidden):
-    specs = [(0, 4, 5, 6, 3, np.float64, ""), (1, 3, 2, 4, 4, np.float64, "")]
+    """The cases of mlp_forward and mlp_backward, which share them; "reordered" passes the params with
+    their keys in another order (a learner unpacking params.values() by position gets the wrong arrays)."""
+    # (seed, N, D, H, C, dtype, kind)
+    specs = [(0, 4, 5, 6, 3, np.float64, ""), (1, 3, 2, 4, 4, np.float64, "reordered"),
+             (2, 1, 3, 5, 2, np.float64, ""), (3, 5, 4, 3, 3, np.float32, "")]
     if hidden:
-        specs += [(100, 1, 3, 5, 2, np.float64, "a batch of 1"), (101, 8, 6, 7, 10, np.float64, ""),
-                  (102, 5, 4, 3, 3, np.float32, "float32")]
+        specs += [(100, 8, 6, 7, 10, np.float64, ""), (101, 5, 3, 4, 4, np.float64, "reordered"),
+                  (102, 1, 4, 3, 2, np.float64, ""), (103, 6, 2, 4, 3, np.float32, "")]
     cases = []
-    for seed, N, D, H, C, dtype, note in specs:
+    for seed, N, D, H, C, dtype, kind in specs:
         rng = generator(exercise_id, seed)
         params = {"W1": normal(rng, (D, H), dtype), "b1": normal(rng, (H,), dtype, 0.5),
                   "W2": normal(rng, (H, C), dtype), "b2": normal(rng, (C,), dtype, 0.5)}
+        if kind == "reordered":
+            params = {key: params[key] for key in ("b2", "W1", "W2", "b1")}
         inputs = {"X": normal(rng, (N, D), dtype), "params": params}
-        case = Case(describe_case(seed, inputs, note), inputs, dtype=np.dtype(dtype), sizes={"N (the batch size)": N},
-                    hidden=seed >= 100)
+        notes = ["params' keys in another order"] * (kind == "reordered") + ["H = C"] * (H == C) + \
+            ["a batch of 1"] * (N == 1) + ["float32"] * (dtype == np.float32)
+        case = Case(describe_case(seed, inputs, ", ".join(notes)), inputs, dtype=np.dtype(dtype),
+                    sizes={"N (the batch size)": N}, hidden=seed >= 100)
         case.extra["dscores"] = normal(rng, (N, C), dtype)
         cases.append(case)
     return cases
@@ -349,6 +453,7 @@ def _copy_params(params):
 class MlpForward(Check):
     exercise_id = "mlp.mlp_forward"
     functions = ("mlp_forward",)
+    uses = ("mlp.affine_forward", "mlp.relu_forward")
     parts = {"scores": 1}
 
     def cases(self, hidden):
@@ -367,9 +472,16 @@ class MlpForward(Check):
         X, p = case.inputs["X"], case.inputs["params"]
         hidden = X @ p["W1"] + p["b1"]
         relu = np.maximum(hidden, 0)
+        scores = expected["scores"]
         return [Mistake("the ReLU left out", "scores = relu(X @ W1 + b1) @ W2 + b2", {"scores": hidden @ p["W2"] + p["b2"]}),
                 Mistake("a ReLU after the last layer too", "the scores are the last affine layer's output, no ReLU",
-                        {"scores": np.maximum(relu @ p["W2"] + p["b2"], 0)}),
+                        {"scores": np.maximum(scores, 0)}),
+                Mistake("the softmax applied to the scores", "return the raw scores: the loss applies the softmax "
+                        "itself", {"scores": _softmax(scores)}),
+                Mistake("a sigmoid where the ReLU belongs", "the hidden layer is relu(X @ W1 + b1)",
+                        {"scores": _sigmoid(hidden) @ p["W2"] + p["b2"]}),
+                Mistake("a ReLU on the input X too", "the ReLU comes after the first affine layer only",
+                        {"scores": np.maximum(np.maximum(X, 0) @ p["W1"] + p["b1"], 0) @ p["W2"] + p["b2"]}),
                 Mistake("b2 left out", "scores = relu(X @ W1 + b1) @ W2 + b2", {"scores": relu @ p["W2"]}),
                 Mistake("b1 left out", "the hidden layer is relu(X @ W1 + b1)",
                         {"scores": np.maximum(X @ p["W1"], 0) @ p["W2"] + p["b2"]})]
@@ -379,6 +491,7 @@ class MlpForward(Check):
 class MlpBackward(Check):
     exercise_id = "mlp.mlp_backward"
     functions = ("mlp_forward", "mlp_backward")
+    uses = ("mlp.mlp_forward", "mlp.affine_forward", "mlp.affine_backward", "mlp.relu_forward", "mlp.relu_backward")
     parts = {key: 1 for key in _PARAM_KEYS}
 
     def cases(self, hidden):
@@ -408,17 +521,27 @@ class MlpBackward(Check):
         N = X.shape[0]
         hidden = X @ p["W1"] + p["b1"]
         dh_unmasked = dscores @ p["W2"].T
-        return [Mistake("the ReLU's mask left out of the backward pass",
-                        "multiply the hidden layer's gradient by (h > 0) before the first layer's gradients",
-                        {"W1": X.T @ dh_unmasked, "b1": dh_unmasked.sum(axis=0)}),
-                Mistake("the gradients averaged over the batch", "layers never divide by N: dscores already holds the 1/N",
-                        {k: expected[k] / N for k in _PARAM_KEYS}),
-                Mistake("the mask taken after multiplying by W2 from the wrong side",
-                        "dh = dscores @ W2.T, then dh * (h > 0)",
-                        {"W1": X.T @ (dh_unmasked * (dh_unmasked > 0)),
-                         "b1": (dh_unmasked * (dh_unmasked > 0)).sum(axis=0)}),
-                Mistake("the mask taken from the hidden output after the gradient", "mask with (X @ W1 + b1 > 0)",
-                        {"W1": X.T @ (dh_unmasked * (hidden < 0)), "b1": (dh_unmasked * (hidden < 0)).sum(axis=0)})]
+
+        def first_layer(dh):
+            return {"W1": X.T @ dh, "b1": dh.sum(axis=0)}
+
+        found = [Mistake("the ReLU's mask left out of the backward pass",
+                         "multiply the hidden layer's gradient by (h > 0) before the first layer's gradients",
+                         first_layer(dh_unmasked)),
+                 Mistake("the gradients averaged over the batch", "layers never divide by N: dscores already holds "
+                         "the 1/N", {k: expected[k] / N for k in _PARAM_KEYS}),
+                 Mistake("the mask taken from the gradient (dh > 0) instead of the hidden layer",
+                         "dh = dscores @ W2.T, then dh * (h > 0) with h = X @ W1 + b1 from the forward",
+                         first_layer(dh_unmasked * (dh_unmasked > 0))),
+                 Mistake("the mask inverted (h < 0)", "the gradient passes where the hidden layer was positive: "
+                         "dh * (h > 0)", first_layer(dh_unmasked * (hidden < 0))),
+                 Mistake("dW2 from the hidden layer before the ReLU", "the second layer's input is relu(h): "
+                         "dW2 = relu(h).T @ dscores", {"W2": hidden.T @ dscores})]
+        if p["W2"].shape[0] == p["W2"].shape[1]:
+            dh = dscores @ p["W2"]
+            found.append(Mistake("dscores @ W2 where dscores @ W2.T belongs", "the hidden layer's gradient is "
+                                 "dscores @ W2.T", first_layer(dh * (hidden > 0))))
+        return found
 
 
 @register
@@ -426,24 +549,43 @@ class SgdStep(Check):
     exercise_id = "mlp.sgd_step"
     functions = ("sgd_step",)
     parts = {"params": 1}
+    _TWO_LAYERS = {"W1": (3, 4), "b1": (4,), "W2": (4, 2), "b2": (2,)}
+    _THREE_LAYERS = {"W1": (2, 3), "b1": (3,), "W2": (3, 3), "b2": (3,), "W3": (3, 2), "b3": (2,)}
+    _OTHER = {"w": (5,), "gamma": (2, 5), "beta": (5,)}
+    # (seed, shapes, lr, dtype); every case but the first passes grads with its keys in another order
+    visible = ((0, _TWO_LAYERS, 0.1, np.float64), (1, _OTHER, 0.05, np.float64),
+               (2, _THREE_LAYERS, 0.5, np.float64), (3, _TWO_LAYERS, 1e-3, np.float32))
+    hidden = ((100, _TWO_LAYERS, 2.0, np.float64), (101, _OTHER, 0.3, np.float64),
+              (102, _THREE_LAYERS, 0.01, np.float64), (103, _TWO_LAYERS, 0.2, np.float32))
 
     def cases(self, hidden):
-        specs = [(0, 0.1, np.float64, ""), (1, 0.5, np.float64, "")]
-        if hidden:
-            specs += [(100, 0.0, np.float64, "lr 0"), (101, 1e-3, np.float32, "float32"), (102, 2.0, np.float64, "")]
         cases = []
-        for seed, lr, dtype, note in specs:
+        for seed, shapes, lr, dtype in self.visible + (self.hidden if hidden else ()):
             rng = generator(self.exercise_id, seed)
-            shapes = {"W1": (3, 4), "b1": (4,), "W2": (4, 2), "b2": (2,)} if seed != 102 else {"w": (5,)}
             params = {k: normal(rng, s, dtype) for k, s in shapes.items()}
             grads = {k: normal(rng, s, dtype) for k, s in shapes.items()}
+            reordered = seed % 100 != 0
+            if reordered:
+                grads = dict(reversed(grads.items()))
+            notes = (["keys other than W1 ... b2"] * (shapes is not self._TWO_LAYERS) +
+                     ["grads' keys in another order"] * reordered + ["float32"] * (dtype == np.float32))
             inputs = {"params": params, "grads": grads, "lr": lr}
-            cases.append(Case(describe_case(seed, inputs, note), inputs, dtype=np.dtype(dtype), hidden=seed >= 100))
+            cases.append(Case(describe_case(seed, inputs, ", ".join(notes)), inputs, dtype=np.dtype(dtype),
+                              hidden=seed >= 100))
         return cases
 
     def call_learner(self, caller, case):
         i = case.inputs
-        return {"params": caller.call("sgd_step", i["params"], i["grads"], i["lr"], returns="params:dict")}
+        try:
+            return {"params": caller.call("sgd_step", i["params"], i["grads"], i["lr"], returns="params:dict")}
+        except LearnerError as err:
+            if "KeyError" in err.message:
+                err.message += ("; params may hold any keys (W3, gamma, ...): loop over params.items() "
+                                "instead of naming W1 ... b2")
+            elif "could not be broadcast" in err.message:
+                err.message += ("; is each parameter paired with its own gradient, grads[key]? grads may list "
+                                "its keys in another order than params")
+            raise
 
     def expected(self, case):
         i = case.inputs
@@ -454,7 +596,8 @@ class SgdStep(Check):
         missing = [k for k in expected if k not in got]
         if missing:
             return Comparison(False, "keys", f"the returned dict lacks {', '.join(missing)} "
-                              f"(it has {', '.join(got) or 'no keys'}); keep every key of params")
+                              f"(it has {', '.join(got) or 'no keys'}); keep every key of params: loop over "
+                              "params.items() rather than naming W1 ... b2")
         for key in expected:
             comparison = compare_arrays(expected[key], got[key], tolerance_for(case.dtype), name=f"params[{key!r}]")
             if not comparison.ok:
@@ -463,10 +606,17 @@ class SgdStep(Check):
 
     def mistakes(self, case, expected):
         p, g, lr = case.inputs["params"], case.inputs["grads"], case.inputs["lr"]
-        return [Mistake(name, fix, {"params": {k: update(p[k], g[k]) for k in p}}) for name, fix, update in [
+        found = [Mistake(name, fix, {"params": {k: update(p[k], g[k]) for k in p}}) for name, fix, update in [
             ("the gradient added instead of subtracted", "step downhill: w - lr * dw", lambda w, d: w + lr * d),
             ("the learning rate left out", "w - lr * dw", lambda w, d: w - d),
             ("the gradient returned instead of the new weights", "return w - lr * dw", lambda w, d: -lr * d)]]
+        try:
+            paired = {k: w - lr * d for (k, w), d in zip(p.items(), g.values())}
+        except ValueError:  # shapes that do not broadcast: the learner's code raises instead
+            paired = None
+        found.append(Mistake("params and grads paired by position (zip of their .values())", "pair each "
+                             "parameter with the gradient of the same key: grads[key]", {"params": paired}))
+        return found
 
 
 # -- the training loop ----------------------------------------------------------------------------
