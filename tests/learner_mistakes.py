@@ -1070,7 +1070,7 @@ def relative_error_with_np_divide(a, b):
 
 # -- lesson 03: Value -------------------------------------------------------------------------------
 def make_value(assign=False, tanh_rule="1 - t**2", topological=True, reflected=True, rsub_as_sub=False,
-               relu_at_zero=0.0, seed_output=True, own_division=False):
+               relu_at_zero=0.0, seed_output=True, own_division=False, reverse=True):
     """A learner's Value class, with a chosen mistake (or none)."""
 
     class Value:
@@ -1163,7 +1163,7 @@ def make_value(assign=False, tanh_rule="1 - t**2", topological=True, reflected=T
                     seen.add(id(node))
                     stack.append((node, True))
                     stack.extend((parent, False) for parent in node.parents)
-            for node in reversed(order):
+            for node in reversed(order) if reverse else order:
                 node._backward()
 
     if reflected:
@@ -1491,6 +1491,7 @@ MISTAKES = {
         _mistake("relu' (0) = 1", make_value(relu_at_zero=1.0), named="relu's derivative taken as 1 at 0",
                  parts={"relu"}),
         _mistake("output grad not seeded", make_value(seed_output=False), named="without self.grad = 1.0"),
+        _mistake("_backward in topological order", make_value(reverse=False), named="not in reverse"),
     ],
     "backprop.sgd_momentum_step": [
         _mistake("dampened", momentum_dampened, named="dampened form", parts={"w", "v"}),

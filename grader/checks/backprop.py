@@ -101,9 +101,9 @@ class RelativeError(Check):
     parts = {"value": 1}
     # (seed, kind, shape)
     visible = ((0, "close", (3, 4)), (1, "apart", (3, 4)), (2, "zeros", (5,)), (3, "equal", (2, 3)),
-               (4, "opposite", (4,)), (5, "scales", (3, 4)))
+               (4, "opposite", (4,)), (5, "scales", (3, 4)), (6, "apart", (1,)))
     hidden = ((100, "close", (6,)), (101, "apart", (1,)), (102, "zeros", (2, 2)), (103, "equal", (7,)),
-              (104, "opposite", (2, 3)), (105, "scales", (10,)))
+              (104, "opposite", (2, 3)), (105, "scales", (10,)), (106, "close", (1,)))
     notes = {"zeros": "a and b both all zeros", "equal": "a == b, with exact zeros in both", "opposite": "b = -a",
              "scales": "entries of very different sizes"}
 
@@ -127,7 +127,9 @@ class RelativeError(Check):
                 a = a * np.logspace(-6, 3, a.size).reshape(shape)
                 b = a * (1 + 1e-3 * normal(rng, shape))
             inputs = {"a": a, "b": b}
-            cases.append(Case(describe_case(seed, inputs, self.notes.get(kind, "")), inputs, hidden=seed >= 100))
+            notes = [self.notes.get(kind, "")] + ["one element"] * (a.size == 1)
+            note = ", ".join(n for n in notes if n)
+            cases.append(Case(describe_case(seed, inputs, note), inputs, hidden=seed >= 100))
         return cases
 
     def call_learner(self, caller, case):
@@ -277,6 +279,9 @@ _VALUE_MISTAKES = [
      "self.grad += ...", "assign"),
     ("backward() without a topological order", "collect the nodes in topological order, then call each "
      "node's _backward in reverse of it, so a node's gradient is complete before it is passed on", "no_topo"),
+    ("the _backward functions called in topological order, not in reverse", "the output comes last in a "
+     "topological order; call _backward from the output back to the leaves: for node in reversed(order)",
+     "forward_order"),
     ("tanh's derivative as 1 - t where 1 - t**2 belongs", "d tanh(x)/dx = 1 - tanh(x)**2", "tanh"),
     ("the power rule without the -1", "d x**n / dx = n * x**(n - 1)", "pow"),
     ("exp's derivative left out", "d exp(x)/dx = exp(x): out.grad times out.data", "exp"),
@@ -356,7 +361,8 @@ def _interpret(program, variant):
 
         recurse(output)
     else:
-        for node in reversed(program.node_names()):  # creation order is a topological order
+        order = program.node_names()  # creation order is a topological order
+        for node in order if variant == "forward_order" else reversed(order):
             pass_on(node)
     return {"data": np.array([data[n] for n in program.node_names()]),
             "grad": np.array([grad[n] for n in program.leaves])}

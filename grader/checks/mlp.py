@@ -94,16 +94,20 @@ class _Elementwise:
     visible = (CaseSpec(0, shape=(4, 5)), CaseSpec(1, shape=(3, 6), zeros=True, note="x has exact zeros"),
                CaseSpec(2, shape=(2, 3, 4), note="3 dimensions"),
                CaseSpec(3, shape=(6, 4), scale=800.0, note="large |x|, beyond 710 where np.exp overflows"),
-               CaseSpec(4, shape=(5, 3), dtype=np.float32, note="float32"))
+               CaseSpec(4, shape=(5, 3), dtype=np.float32, note="float32"),
+               CaseSpec(5, shape=(1, 4), negative=True, note="a batch of 1, every x negative"))
     hidden = (CaseSpec(100, shape=(7, 3)), CaseSpec(101, shape=(2, 5), zeros=True, note="x has exact zeros"),
               CaseSpec(102, shape=(3, 2, 2, 2), note="4 dimensions"),
               CaseSpec(103, shape=(4, 6), scale=800.0, note="large |x|, beyond 710 where np.exp overflows"),
-              CaseSpec(104, shape=(6, 2), dtype=np.float32, note="float32"))
+              CaseSpec(104, shape=(6, 2), dtype=np.float32, note="float32"),
+              CaseSpec(105, shape=(1, 6), negative=True, note="a batch of 1, every x negative"))
 
     def draw(self, rng, spec):
         x = normal(rng, spec.sizes["shape"], spec.dtype, scale=spec.sizes.get("scale", 1.0))
         if spec.sizes.get("zeros"):
             x.reshape(-1)[::3] = 0
+        if spec.sizes.get("negative"):
+            x = -np.abs(x) - np.asarray(0.01, dtype=x.dtype)
         return {"x": x}
 
 
@@ -345,21 +349,22 @@ class SoftmaxCrossEntropy(Check):
     exercise_id = "mlp.softmax_cross_entropy"
     functions = ("softmax_cross_entropy",)
     parts = {"loss": 1, "dscores": 1}
-    # (seed, N, C, kind): "normal" N(0, 1), "large" 1000 + N(0, 1), "underflow" the true class 800 below its
-    # row's max in some rows, "ties" every score equal
+    # (seed, N, C, kind): "normal" N(0, 1), "large" 1000 + N(0, 1), "spread" N(0, 1000**2), "underflow" the
+    # true class 800 below its row's max in some rows, "ties" every score equal
     # The underflow case comes before the large one, which tells np.log(softmax) from a softmax that overflows.
     visible = ((0, 4, 5, "normal"), (1, 3, 3, "normal"), (2, 4, 4, "underflow"), (3, 5, 4, "large"),
-               (4, 1, 6, "normal"), (5, 6, 2, "normal"), (6, 4, 3, "ties"))
+               (4, 1, 6, "normal"), (5, 6, 2, "normal"), (6, 4, 3, "ties"), (7, 5, 4, "spread"))
     hidden = ((100, 8, 10, "normal"), (101, 5, 5, "normal"), (102, 6, 3, "underflow"), (103, 3, 6, "large"),
-              (104, 1, 3, "normal"), (105, 7, 2, "normal"), (106, 2, 5, "ties"))
-    notes = {"large": "large scores: 1000 + noise", "ties": "ties: every score equal",
+              (104, 1, 3, "normal"), (105, 7, 2, "normal"), (106, 2, 5, "ties"), (107, 6, 4, "spread"))
+    notes = {"large": "large scores: 1000 + noise", "ties": "ties: every score equal", "spread": "scores of size 1e3",
              "underflow": "the true class 800 below its row's max: its probability underflows to 0"}
 
     def cases(self, hidden):
         cases = []
         for seed, N, C, kind in self.visible + (self.hidden if hidden else ()):
             rng = generator(self.exercise_id, seed)
-            scores = normal(rng, (N, C)) * (0.0 if kind == "ties" else 1.0) + (1000.0 if kind == "large" else 0.0)
+            scale = {"ties": 0.0, "spread": 1e3}.get(kind, 1.0)
+            scores = normal(rng, (N, C), scale=scale) + (1000.0 if kind == "large" else 0.0)
             y = rng.integers(0, C, size=N)
             if kind == "underflow":
                 rows = np.arange(0, N, 2)
@@ -554,9 +559,11 @@ class SgdStep(Check):
     _OTHER = {"w": (5,), "gamma": (2, 5), "beta": (5,)}
     # (seed, shapes, lr, dtype); every case but the first passes grads with its keys in another order
     visible = ((0, _TWO_LAYERS, 0.1, np.float64), (1, _OTHER, 0.05, np.float64),
-               (2, _THREE_LAYERS, 0.5, np.float64), (3, _TWO_LAYERS, 1e-3, np.float32))
+               (2, _THREE_LAYERS, 0.5, np.float64), (3, _TWO_LAYERS, 1e-3, np.float32),
+               (4, _TWO_LAYERS, 0.0, np.float64))
     hidden = ((100, _TWO_LAYERS, 2.0, np.float64), (101, _OTHER, 0.3, np.float64),
-              (102, _THREE_LAYERS, 0.01, np.float64), (103, _TWO_LAYERS, 0.2, np.float32))
+              (102, _THREE_LAYERS, 0.01, np.float64), (103, _TWO_LAYERS, 0.2, np.float32),
+              (104, _OTHER, 0.0, np.float64))
 
     def cases(self, hidden):
         cases = []
@@ -568,7 +575,8 @@ class SgdStep(Check):
             if reordered:
                 grads = dict(reversed(grads.items()))
             notes = (["keys other than W1 ... b2"] * (shapes is not self._TWO_LAYERS) +
-                     ["grads' keys in another order"] * reordered + ["float32"] * (dtype == np.float32))
+                     ["grads' keys in another order"] * reordered + ["float32"] * (dtype == np.float32) +
+                     ["lr 0: the params come back unchanged, as new arrays"] * (lr == 0))
             inputs = {"params": params, "grads": grads, "lr": lr}
             cases.append(Case(describe_case(seed, inputs, ", ".join(notes)), inputs, dtype=np.dtype(dtype),
                               hidden=seed >= 100))
