@@ -18,10 +18,6 @@ def _labels(scores):
     return np.where(scores >= 0, 1, -1)
 
 
-def _is_hidden(seed):
-    return seed >= 100
-
-
 @register
 class PerceptronPredict(Check):
     exercise_id = "perceptron.perceptron_predict"
@@ -48,7 +44,7 @@ class PerceptronPredict(Check):
             else:
                 X, w, b = normal(rng, (N, D)), normal(rng, (D,)), float(rng.standard_normal())
             inputs = {"X": X, "w": w, "b": b}
-            cases.append(Case(describe_case(seed, inputs, note), inputs, hidden=_is_hidden(seed)))
+            cases.append(Case(describe_case(seed, inputs, note), inputs, hidden=seed >= 100))
         return cases
 
     def call_learner(self, caller, case):
@@ -124,7 +120,7 @@ class PerceptronUpdate(Check):
             else:
                 y = 1 if x @ w + b >= 0 else -1
             inputs = {"w": w, "b": b, "x": x, "y": y, "lr": lr}
-            cases.append(Case(describe_case(seed, inputs, self.notes[kind]), inputs, hidden=_is_hidden(seed)))
+            cases.append(Case(describe_case(seed, inputs, self.notes[kind]), inputs, hidden=seed >= 100))
         return cases
 
     def call_learner(self, caller, case):
@@ -213,7 +209,7 @@ class PerceptronTrain(Check):
                 note += ", lr left at its default"
             else:
                 inputs["lr"] = lr
-            cases.append(Case(describe_case(seed, inputs, note), inputs, hidden=_is_hidden(seed),
+            cases.append(Case(describe_case(seed, inputs, note), inputs, hidden=seed >= 100,
                               sizes={"N (the number of samples)": N}))
         return cases
 
