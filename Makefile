@@ -41,14 +41,14 @@ $(VENV)/installed: pyproject.toml
 	@echo "Installing what the lessons need into $(VENV): NumPy, matplotlib, scikit-learn, JupyterLab, nbgrader."
 	@echo "The first time this takes a minute or two (it downloads JupyterLab, SciPy and more); later runs start at once ..."
 	$(PIP) -e .
-	touch $@
+	@touch $@
 	@echo "Installed."
 
 # The tests also compare the reference with torch, and drive a browser.
 $(VENV)/installed-dev: $(VENV)/installed
 	@echo "Installing torch (CPU build, $(TORCH)) and the test tools into $(VENV) ..."
 	$(PIP) $(TORCH) -e ".[torch,dev]"
-	touch $@
+	@touch $@
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
