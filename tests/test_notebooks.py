@@ -1,9 +1,12 @@
 """Every lesson notebook: stored clean, the solution scores full marks and writes nothing to stderr,
-the release scores zero failing only where the learner has work to do, and lessons/ is in sync."""
-from pathlib import Path
+the release scores zero failing only where the learner has work to do, and lessons/ is in sync. Check
+cells grade visible and hidden cases in one report; training sections start from the learner's progress
+and their assertions name the exercises that still fail."""
+import re
 
 import nbformat
 import pytest
+from nbgrader.utils import is_grade, is_solution
 
 from grader.course import LESSONS, SOLUTIONS, stale_release_files
 from grader.execution import grade_notebook
@@ -12,9 +15,11 @@ pytestmark = pytest.mark.notebooks
 
 SOURCES = sorted(SOLUTIONS.glob("[0-9][0-9]_*/*.ipynb"))
 IDS = [path.parent.name for path in SOURCES]
-# What a release may raise before the learner has written anything: the exercise stubs, and the
-# checks and asserts that fail on them.
-EXPECTED_IN_RELEASE = {"NotImplementedError", "AssertionError"}
+# What a release may raise before the learner has written anything: the exercise stubs, the checks
+# that fail on them (CheckFailed) and the training asserts that fail after them.
+EXPECTED_IN_RELEASE = {"NotImplementedError", "CheckFailed", "AssertionError"}
+TEST_CELL = re.compile(r"### BEGIN HIDDEN TESTS\ncheck\.include_hidden_cases\(\)\n### END HIDDEN TESTS\n"
+                       r"check\(\"(\w+)\.(\w+)\"(, \w+)+\)")
 
 
 def release_of(source):
@@ -71,9 +76,46 @@ def test_release_scores_zero_and_fails_only_on_unwritten_exercises(graded):
 def test_release_has_every_exercise_stubbed_and_no_hidden_tests():
     for source in SOURCES:
         text = release_of(source).read_text()
-        assert "BEGIN HIDDEN TESTS" not in text and "hidden=True" not in text
+        assert "BEGIN HIDDEN TESTS" not in text and "hidden=True" not in text and "include_hidden_cases" not in text
         assert "### BEGIN SOLUTION" not in text and "raise NotImplementedError()" in text
 
 
 def test_lessons_are_what_release_generates():
     assert stale_release_files() == [], "run `nncourse release` and commit lessons/"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=IDS)
+def test_every_check_cell_grades_hidden_cases_in_the_same_report(source):
+    for cell in nbformat.read(source, 4).cells:
+        if is_grade(cell) and not is_solution(cell):
+            assert TEST_CELL.fullmatch(cell.source), f"{source}: {cell.source}"
+            assert type(cell.metadata.nbgrader["points"]) is int, cell.metadata.nbgrader
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=IDS)
+def test_training_asserts_name_the_failing_exercises(source):
+    """After the first progress cell, every assertion's message comes from lesson_progress.blame."""
+    code = [cell.source for cell in nbformat.read(source, 4).cells if cell.cell_type == "code"]
+    lesson = source.parent.name.split("_", 1)[1]
+    first = next(i for i, text in enumerate(code) if text == f'lesson_progress = progress("{lesson}")')
+    asserts = [statement for text in code[first:] for statement in re.split(r"\n(?=\s*assert )", text)
+               if statement.lstrip().startswith("assert ")]
+    assert asserts and all("lesson_progress.blame(" in statement for statement in asserts), asserts
+
+
+def test_a_failing_training_assert_names_the_broken_exercise():
+    """Lesson 02 with gradients averaged over the batch in mlp_backward, run up to its first training cell
+    that needs the backward: the assertion's message names mlp.mlp_backward."""
+    source = SOLUTIONS / "02_mlp" / "mlp.ipynb"
+    nb = nbformat.read(source, 4)
+    answer = next(cell for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "mlp_backward")
+    answer.source = answer.source.replace('return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}',
+                                          'return {"W1": dW1 / N, "b1": db1 / N, "W2": dW2 / N, "b2": db2 / N}')
+    answer.source = answer.source.replace("    affine1_cache, relu_cache, affine2_cache = cache\n",
+                                          "    affine1_cache, relu_cache, affine2_cache = cache\n    N = dscores.shape[0]\n")
+    overfit = next(i for i, cell in enumerate(nb.cells) if cell.get("id") == "sanity-overfit")
+    nb.cells = nb.cells[:overfit + 1]
+    grade_notebook(nb, source.parent)
+    messages = [output.evalue for output in nb.cells[-1].outputs if output.output_type == "error"]
+    assert messages and "on 20 examples the loss should fall below 0.01" in messages[0], nb.cells[-1].outputs
+    assert "mlp.mlp_backward (0/4 points)" in messages[0] and "Fix them first" in messages[0], messages[0]
