@@ -1300,7 +1300,8 @@ MISTAKES = {
         _mistake("lr forgotten", update_without_lr, named="learning rate left out", parts={"w", "b"}),
         _mistake("w + lr * x", update_weights_without_label, named="without the label y", parts={"w"}),
         _mistake("built on a perceptron_predict with np.sign", update_on_np_sign_predict,
-                 named="perceptron_predict fails its own check", namespace={"perceptron_predict": predict_with_np_sign}),
+                 named="perceptron_predict fails its own check",
+                 namespace={"perceptron_predict": predict_with_np_sign}),
     ],
     "perceptron.perceptron_train": [
         _mistake("an update on every sample", train_updating_always, named="an update on every sample",
