@@ -1,0 +1,1 @@
+"""Door 4: grading learner code that cannot fool the grader."""
