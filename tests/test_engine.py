@@ -23,7 +23,7 @@ CONTRACT_IDS = [
     "perceptron.perceptron_predict", "perceptron.perceptron_update", "perceptron.perceptron_train",
     "mlp.affine_forward", "mlp.affine_backward", "mlp.relu_forward", "mlp.relu_backward",
     "mlp.sigmoid_forward", "mlp.sigmoid_backward", "mlp.tanh_forward", "mlp.tanh_backward",
-    "mlp.softmax", "mlp.softmax_cross_entropy", "mlp.mlp_forward", "mlp.mlp_backward", "mlp.sgd_step",
+    "mlp.softmax", "mlp.softmax_cross_entropy", "mlp.mlp_forward", "mlp.mlp_backward", "mlp.sgd_step", "mlp.train_mlp",
     "backprop.numerical_gradient", "backprop.relative_error", "backprop.Value",
     "backprop.sgd_momentum_step", "backprop.adam_step",
 ]
