@@ -143,8 +143,8 @@ def run_cell(shell, current, source, timeout):
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
     _close_figures()
-    outputs, current[0] = current[0].finish(), None
-    return {"outputs": outputs}
+    cell, current[0] = current[0], None
+    return {"outputs": cell.finish(), "dropped": cell.dropped}
 
 
 def _close_figures():

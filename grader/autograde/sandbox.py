@@ -268,6 +268,7 @@ class LearnerProcess:
     def __init__(self, files, limits=Limits(), isolated=True, bwrap=None):
         self.limits = limits
         self.reason = None
+        self.incidents = []  # time-outs and memory errors of calls, for the reasons a teacher reads
         self.uid = _sandbox_uid() if os.getuid() == 0 else os.getuid()
         scratch = None if isolated else Path(tempfile.mkdtemp(prefix="nncourse-scratch-"))
         inside = INSIDE if isolated else str(files.root)
