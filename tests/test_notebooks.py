@@ -119,3 +119,34 @@ def test_a_failing_training_assert_names_the_broken_exercise():
     messages = [output.evalue for output in nb.cells[-1].outputs if output.output_type == "error"]
     assert messages and "on 20 examples the loss should fall below 0.01" in messages[0], nb.cells[-1].outputs
     assert "mlp.mlp_backward (0/4 points)" in messages[0] and "Fix them first" in messages[0], messages[0]
+
+
+# Run first in a kernel, it makes `import torch` fail as it does where torch is not installed.
+HIDE_TORCH = """import sys
+
+
+class HideTorch:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "torch":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
+sys.meta_path.insert(0, HideTorch())
+try:
+    import torch
+except ModuleNotFoundError:
+    pass
+else:
+    raise AssertionError("torch is still importable")"""
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=IDS)
+def test_solution_runs_without_torch(source):
+    """A learner's install (make lab) has no torch: a lesson that compares with it runs on without it."""
+    nb = nbformat.read(source, 4)
+    if not any("torch" in cell.source for cell in nb.cells if cell.cell_type == "code"):
+        pytest.skip("no code cell mentions torch")
+    nb.cells.insert(0, nbformat.v4.new_code_cell(HIDE_TORCH))
+    result = grade_notebook(nb, source.parent)
+    assert errors(nb) == [], errors(nb)
+    assert result["score"] == result["max_score"] > 0
