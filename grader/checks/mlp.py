@@ -705,7 +705,7 @@ class TrainMlp(Check):
     hidden_units = 32
     first_loss_tolerance = 0.1
     falls_to = 0.5  # the last epoch's mean loss, as a fraction of the initial loss
-    min_accuracy = 0.8  # the reference loop reaches 0.88-0.96 on every split and shuffle measured
+    min_accuracy = 0.8  # the reference loop reached 0.89 to 0.95 on 12 splits x 5 shuffles; unshuffled, 0.53 at most
     # (seed, training examples N, epochs, batch_size, lr, note): N % batch_size is 40 in the first
     # and 0 in the second; lr 0 must leave the params as they came.
     visible = ((0, 1000, 2, 48, 1.0, "the examples sorted by class"),
