@@ -9,6 +9,7 @@ from array_api_compat import array_namespace, device, is_torch_array
 
 __all__ = [
     "namespace", "namespace_or_numpy", "device", "is_torch_array", "to_numpy", "asarray_like", "random_normal",
+    "generator", "random_permutation",
     "scatter_add", "einsum", "pad_spatial", "sliding_windows", "backends", "to_backend",
 ]
 
@@ -54,6 +55,17 @@ def random_normal(rng, shape, like):
     Drawing on the host makes the same seed give the same numbers on every backend.
     """
     return asarray_like(rng.standard_normal(shape), like)
+
+
+def generator(seed):
+    """The numpy Generator a function that takes a `seed` draws from."""
+    return np.random.default_rng(seed)
+
+
+def random_permutation(rng, n, like):
+    """A random order of range(n) from a numpy Generator, as an index array of `like`'s library and device
+    (`like` an integer array, e.g. the labels), so every backend visits the examples in the same order."""
+    return asarray_like(rng.permutation(n), like)
 
 
 def scatter_add(values, index, num_rows):

@@ -8,12 +8,12 @@ Dimensions used below:
 Layers never average over the batch: the loss alone takes the mean, and its gradient carries the 1/N.
 """
 from .arguments import require_array, require_same_dtype, require_shape
-from .backend import device, namespace
+from .backend import device, generator, namespace, random_permutation
 
 __all__ = [
     "affine_forward", "affine_backward", "relu_forward", "relu_backward", "sigmoid_forward",
     "sigmoid_backward", "tanh_forward", "tanh_backward", "softmax", "softmax_cross_entropy",
-    "mlp_forward", "mlp_backward", "sgd_step", "MLP_PARAMS",
+    "mlp_forward", "mlp_backward", "sgd_step", "train_mlp", "MLP_PARAMS",
 ]
 
 MLP_PARAMS = ("W1", "b1", "W2", "b2")
@@ -155,6 +155,31 @@ def sgd_step(params, grads, lr):
     for key, value in params.items():
         require_shape("sgd_step", f"grads[{key!r}]", grads[key], tuple(value.shape), f"params[{key!r}].shape")
     return {key: value - lr * grads[key] for key, value in params.items()}
+
+
+def train_mlp(X, y, params, lr, epochs, batch_size, seed):
+    """Minibatch SGD on the two-layer network: each epoch visits the examples in a new random order.
+
+    Inputs:
+        X: (N, D) examples; y: (N,) integer labels; params: {"W1", "b1", "W2", "b2"} to start from.
+        lr: the learning rate; epochs: passes over the data; batch_size: examples per step (the last
+        minibatch of an epoch holds the N % batch_size left over); seed: the shuffles' generator seed.
+    Returns:
+        params: a NEW dict, the params after the last step (the inputs are not mutated).
+        losses: list of epochs * ceil(N / batch_size) floats, each step's mean minibatch loss before its step.
+    """
+    N = X.shape[0]
+    rng = generator(seed)
+    losses = []
+    for _ in range(epochs):
+        order = random_permutation(rng, N, y)  # (N,) indices
+        for start in range(0, N, batch_size):
+            batch = order[start:start + batch_size]  # (B,), B = batch_size except at the end
+            scores, cache = mlp_forward(X[batch], params)  # (B, C)
+            loss, dscores = softmax_cross_entropy(scores, y[batch])
+            params = sgd_step(params, mlp_backward(dscores, cache), lr)
+            losses.append(float(loss))
+    return params, losses
 
 
 def _require_params(func, params):

@@ -12,6 +12,7 @@ from reference_impl.gradcheck import compare_layer_gradients, numerical_gradient
 from reference_impl.mlp import (
     MLP_PARAMS, affine_backward, affine_forward, mlp_backward, mlp_forward, relu_backward, relu_forward,
     sgd_step, sigmoid_backward, sigmoid_forward, softmax, softmax_cross_entropy, tanh_backward, tanh_forward,
+    train_mlp,
 )
 
 pytestmark = pytest.mark.mlp
@@ -192,6 +193,20 @@ def test_sgd_step_matches_torch_and_leaves_inputs_alone(backend, rng):
     for key in params:
         close(backend, new[key], tensors[key])
         np.testing.assert_array_equal(backend.to_numpy(params[key]), before[key])
+
+
+def test_train_mlp_steps_every_minibatch_the_same_on_every_backend(backend, rng):
+    X, y = rng.standard_normal((23, 4)), rng.integers(0, 3, size=23)
+    start = mlp_params(rng, 4, 5, 3)
+    before = {k: v.copy() for k, v in start.items()}
+    expected, expected_losses = train_mlp(X, y, start, lr=0.5, epochs=3, batch_size=5, seed=7)
+    params, losses = train_mlp(backend.asarray(X), backend.asarray(y),
+                               {k: backend.asarray(v) for k, v in start.items()}, 0.5, 3, 5, 7)
+    assert len(losses) == 3 * 5 and np.allclose(losses, expected_losses)  # ceil(23 / 5) = 5 steps an epoch
+    assert losses[-1] < losses[0]
+    for key in MLP_PARAMS:
+        np.testing.assert_allclose(backend.to_numpy(params[key]), expected[key], rtol=1e-10, atol=1e-12)
+        np.testing.assert_array_equal(start[key], before[key])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

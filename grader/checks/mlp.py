@@ -632,12 +632,8 @@ def _steps_per_epoch(N, batch_size):
     return -(-N // batch_size)  # ceil(N / batch_size): the last minibatch may be smaller
 
 
-def reference_train_mlp(X, y, params, lr, epochs, batch_size, seed, mistake=None):
-    """The course's minibatch SGD loop on reference_impl.mlp, or the same loop making one known `mistake`.
-
-    X (N, D), y (N,) ints, params {"W1", "b1", "W2", "b2"} -> (the params after the last step,
-    losses (epochs * ceil(N / batch_size),): each step's mean minibatch loss, taken before its step).
-    """
+def _train_with_mistake(X, y, params, lr, epochs, batch_size, seed, mistake):
+    """reference_impl.mlp.train_mlp's loop making one known `mistake` (a key of _LOOP_MISTAKES)."""
     N = X.shape[0]
     rng = np.random.default_rng(seed)
     step_lr = {"lr unused": 1.0, "gradient added": -lr}.get(mistake, lr)
@@ -756,10 +752,13 @@ class TrainMlp(Check):
 
     def _outcome(self, case, mistake=None):
         i = case.inputs
-        params, losses = reference_train_mlp(i["X"], i["y"], _copy_params(i["params"]), i["lr"], i["epochs"],
-                                         i["batch_size"], i["seed"], mistake)
+        args = (i["X"], i["y"], _copy_params(i["params"]), i["lr"], i["epochs"], i["batch_size"], i["seed"])
+        if mistake is None:
+            params, losses = reference.train_mlp(*args)
+        else:
+            params, losses = _train_with_mistake(*args, mistake)
         params = {key: to_numpy(value) for key, value in params.items()}
-        return {"losses": losses, "params": params, "accuracy": _held_back_accuracy(params, case)}
+        return {"losses": np.asarray(losses, dtype=np.float64), "params": params, "accuracy": _held_back_accuracy(params, case)}
 
     def expected(self, case):
         outcome = self._outcome(case)
