@@ -73,7 +73,8 @@ class Progress:
 
     @property
     def failing(self):
-        return [i for i, result in self.results.items() if result is None or not result.passed]
+        """The exercises written so far that do not pass their checks (not those the notebook has not reached)."""
+        return [i for i, result in self.results.items() if result is not None and not result.passed]
 
     @property
     def points(self):
@@ -88,7 +89,7 @@ class Progress:
         lines = [f"Lesson {self.lesson}: {self.points:g} of {self.max_points:g} points so far (visible cases)"]
         for exercise_id, result in self.results.items():
             if result is None:
-                lines.append(f"  \u00b7 {exercise_id:<{width}}  not defined yet: run its cell")
+                lines.append(f"  \u00b7 {exercise_id:<{width}}  not reached yet (its function is not defined)")
             elif _unwritten(result):
                 lines.append(f"  \u00b7 {exercise_id:<{width}}  not written yet")
             else:
@@ -101,16 +102,14 @@ class Progress:
     def blame(self, text):
         """`text` (what went wrong in training) and the exercises that still fail their checks."""
         if not self.failing:
-            return f"{text}. Every exercise of lesson {self.lesson} passes its check, so look at this section's code."
-        names = ", ".join(f"{i} ({_points(self.results[i])})" for i in self.failing)
+            return (f"{text}. Every exercise of lesson {self.lesson} written so far passes its check, so look at "
+                    "this section's code.")
+        names = ", ".join(f"{i} ({self.results[i].score:g}/{self.results[i].max_score:g} points)"
+                          for i in self.failing)
         return f"{text}. Exercises of lesson {self.lesson} that do not pass their checks yet: {names}. Fix them first."
 
     def __repr__(self):
         return f"<progress in {self.lesson}: {self.points:g}/{self.max_points:g} points>"
-
-
-def _points(result):
-    return "not defined" if result is None else f"{result.score:g}/{result.max_score:g} points"
 
 
 def _unwritten(result):

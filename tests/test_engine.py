@@ -11,7 +11,7 @@ import pytest
 
 import grader.notebook
 import reference_impl
-from grader import CheckFailed, UnknownExercise, check, engine, exercises, max_score, run_check
+from grader import CheckFailed, UnknownExercise, check, engine, exercises, max_score, progress, run_check
 from grader.calling import Handle, LocalCaller
 from grader.engine import Case, Check, get_check, grade
 from grader.mistakes import Mistake
@@ -266,6 +266,26 @@ def test_a_failing_check_names_the_learners_building_block_that_fails_its_own_ch
     # Right building blocks are not blamed, and a passing check runs none of them.
     namespace["affine_backward"] = lambda dout, cache: (dout @ cache[1].T, cache[0].T @ dout, dout.sum(axis=0))
     assert run_check("mlp.mlp_backward", mlp_forward, mlp_backward, namespace=namespace).blamed == []
+
+
+def test_progress_shows_each_exercise_and_blames_the_failing_ones(capfd):
+    def stub(x):
+        raise NotImplementedError
+
+    namespace = {"affine_forward": affine_forward, "affine_backward": averaged_db, "relu_forward": relu_forward,
+                 "relu_backward": stub}
+    shown = progress("mlp", namespace)
+    out, err = capfd.readouterr()
+    assert err == "" and out.startswith("Lesson mlp: 4 of ")
+    rows = {line.split()[1]: line for line in out.splitlines()[1:]}
+    assert "\u2713" in rows["mlp.affine_forward"] and "2/3" in rows["mlp.affine_backward"]
+    assert "wrong: db" in rows["mlp.affine_backward"] and "not written yet" in rows["mlp.relu_backward"]
+    assert "not reached yet" in rows["mlp.softmax"]
+    assert shown.failing == ["mlp.affine_backward", "mlp.relu_backward"]
+    blame = shown.blame("the loss should fall")
+    assert blame.startswith("the loss should fall. ") and "mlp.affine_backward (2/3 points)" in blame
+    assert "mlp.softmax" not in blame  # not reached yet: no blame
+    assert "passes its check" in progress("mlp", {"affine_forward": affine_forward}).blame("x")
 
 
 class TwoMistakesCheck(Check):

@@ -70,3 +70,17 @@ def mlp_backward(dscores, cache):
 
 def sgd_step(params, grads, lr):
     return {key: value - lr * grads[key] for key, value in params.items()}
+
+
+def train_mlp(X, y, params, lr, epochs, batch_size, seed):
+    rng = np.random.default_rng(seed)
+    losses = []
+    for _ in range(epochs):
+        order = rng.permutation(X.shape[0])
+        for start in range(0, X.shape[0], batch_size):
+            batch = order[start:start + batch_size]
+            scores, cache = mlp_forward(X[batch], params)
+            loss, dscores = softmax_cross_entropy(scores, y[batch])
+            params = sgd_step(params, mlp_backward(dscores, cache), lr)
+            losses.append(loss)
+    return params, losses
