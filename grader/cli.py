@@ -86,10 +86,12 @@ def _parser():
 
     demo = commands.add_parser("demo", help="grade bundled example submissions end to end",
                                description="Set up a course in a temporary directory, release lesson 02, "
-                                           "autograde bundled submissions with stock nbgrader, generate "
-                                           "feedback and print the grade table.")
+                                           "grade bundled submissions with `nncourse autograde`, generate "
+                                           "feedback with stock nbgrader and print the grade table with the "
+                                           "reasons recorded.")
     demo.add_argument("--keep", type=Path, default=None, help="build the course here and keep it")
     demo.add_argument("--timeout", type=int, default=20, help="seconds one cell may run (default 20)")
+    demo.add_argument("--unsafe-no-sandbox", action="store_true", help=UNSAFE_HELP)
     demo.set_defaults(run=_run_demo)
     return parser
 
@@ -207,9 +209,13 @@ def _run_init(args):
 
 
 def _run_demo(args):
+    from .autograde.sandbox import SandboxUnavailable
     from .demo import run_demo
 
-    print(run_demo(keep=args.keep, timeout=args.timeout))
+    try:
+        print(run_demo(keep=args.keep, timeout=args.timeout, isolated=not args.unsafe_no_sandbox))
+    except SandboxUnavailable as err:
+        raise UsageError(f"no sandbox can be made here ({err}); pass --unsafe-no-sandbox to grade without one") from None
     return SUCCESS
 
 

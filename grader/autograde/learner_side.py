@@ -211,11 +211,14 @@ def serve(channel, shell, current):
                           "warnings": reply.get("warnings", [])})
 
 
-def drop_privileges(uid, gid):
-    """Run as the sandbox's own unprivileged user: the limit on processes binds every user but root."""
+def drop_privileges(uid):
+    """In the sandbox, run as its own unprivileged user (the limit on processes binds every user but
+    root). uid None: no sandbox, the grader's own user (the teacher asked for unsafe grading)."""
+    if uid is None:
+        return
     if os.getuid() == 0:
         os.setgroups([])
-        os.setgid(gid)
+        os.setgid(uid)
         os.setuid(uid)
     if os.getuid() == 0:
         raise SystemExit("nncourse sandbox: refusing to run the learner's code as root")
@@ -236,7 +239,7 @@ def prepare_environment(config):
 
 def main(config_text):
     config = json.loads(config_text)
-    drop_privileges(config["uid"], config["gid"])
+    drop_privileges(config["uid"])
     from .wire import Channel
 
     channel = Channel(config["read_fd"], config["write_fd"])

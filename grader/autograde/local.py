@@ -39,7 +39,7 @@ def check_notebook(path, source=None, timeout=120, isolated=True):
     except Unreadable as err:
         submission = err
     with tempfile.TemporaryDirectory(prefix="nncourse-check-") as tmp:
-        files = SandboxFiles(Path(tmp) / "files", folder_files(Path(source or path).parent))
+        files = SandboxFiles(tmp, folder_files(Path(source or path).parent))
         graded = grade_notebook(submission, sources, files, plans, Limits(cell_seconds=timeout), isolated=isolated)
     cells, seen = [], set()
     for cell in graded.nb.cells:

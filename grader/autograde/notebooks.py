@@ -89,11 +89,11 @@ def read_submission(path):
     except ValueError as err:
         raise Unreadable(f"{path.name} is not valid JSON (line {getattr(err, 'lineno', '?')}): it was cut short or "
                          "edited by hand; re-download the assignment and paste your answers in") from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
-        raise Unreadable(f"{path.name} is JSON but not a Jupyter notebook (it has no list of cells)")
-    if raw.get("nbformat") != 4:
+    if isinstance(raw, dict) and raw.get("nbformat") not in (4, None):
         raise Unreadable(f"{path.name} is in notebook format {raw.get('nbformat')!r}, not 4; open it in JupyterLab, "
                          "save it, and submit that")
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
+        raise Unreadable(f"{path.name} is JSON but not a Jupyter notebook (it has no list of cells)")
     cells = []
     for number, cell in enumerate(raw["cells"], 1):
         clean = _clean_cell(cell)
@@ -131,17 +131,18 @@ def source_cells_from_notebook(nb):
     return cells
 
 
-def source_cells_from_gradebook(gradebook, notebook, assignment):
-    """{grade_id: SourceCell} as `nbgrader generate_assignment` stored them (what stock autograde uses)."""
+def source_cells_from_gradebook(gradebook, notebook, assignment, order=()):
+    """{grade_id: SourceCell} as `nbgrader generate_assignment` stored them (what stock autograde uses),
+    in the order of `order` (grade_ids as the source notebook has them; the gradebook keeps no order)."""
     record = gradebook.find_notebook(notebook, assignment)
     points = {cell.name: float(cell.max_score) for cell in list(record.grade_cells) + list(record.task_cells)}
     solutions = {cell.name for cell in record.solution_cells}
     tasks = {cell.name for cell in record.task_cells}
     grades = {cell.name for cell in record.grade_cells}
-    # Rows are created in notebook order when the assignment is generated.
+    position = {grade_id: index for index, grade_id in enumerate(order)}
     return {cell.name: SourceCell(cell.name, cell.cell_type, cell.source, bool(cell.locked), cell.name in grades,
                                   cell.name in solutions, cell.name in tasks, points.get(cell.name, 0.0), cell.checksum)
-            for cell in sorted(record.source_cells, key=lambda c: c.id)}
+            for cell in sorted(record.source_cells, key=lambda c: (position.get(c.name, len(position)), c.id))}
 
 
 def sanitize(nb, sources):

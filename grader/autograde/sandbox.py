@@ -97,7 +97,7 @@ class SandboxFiles:
     each sandbox need not build one) and assignment/ (the assignment's other files)."""
 
     def __init__(self, root, assignment_files=()):
-        self.root = Path(root)
+        self.root = Path(root)  # an empty folder (made here if missing)
         lib = self.root / "lib"
         here, engine = Path(__file__).parent, Path(__file__).parent.parent
         _copy(here / "__init__.py", lib / "_nncourse_sandbox" / "__init__.py")
@@ -244,36 +244,32 @@ def _processes_of(uid):
     return count
 
 
-def _limit_child(limits, processes, drop_to):
-    """In the child before it runs bwrap (or Python): the resource limits, and for an unsandboxed run
-    as root, the sandbox's own user."""
+def _limit_child(limits, processes):
+    """In the child before it runs bwrap (or Python): the resource limits."""
     os.umask(0o077)
     for kind, value in ((resource.RLIMIT_AS, limits.memory_bytes), (resource.RLIMIT_CPU, limits.cpu_seconds),
                         (resource.RLIMIT_FSIZE, limits.file_bytes), (resource.RLIMIT_NOFILE, limits.open_files),
                         (resource.RLIMIT_CORE, 0), (resource.RLIMIT_NPROC, processes)):
         resource.setrlimit(kind, (value, value))
-    if drop_to is not None:
-        os.setgroups([])
-        os.setgid(drop_to)
-        os.setuid(drop_to)
 
 
 class LearnerProcess:
     """One sandboxed learner-side program (one notebook's namespace), reached through `request`.
 
     isolated=False runs the same program without bubblewrap (the teacher's explicit, unsafe choice):
-    still a separate process with the limits and plain-value exchange, but it can read what its user can.
+    still a separate process with the limits and plain-value exchange, but as the grader's own user,
+    so it can read and change what the grader can (and, as root, start processes without limit).
     """
 
     def __init__(self, files, limits=Limits(), isolated=True, bwrap=None):
         self.limits = limits
         self.reason = None
         self.incidents = []  # time-outs and memory errors of calls, for the reasons a teacher reads
-        self.uid = _sandbox_uid() if os.getuid() == 0 else os.getuid()
+        self.uid = _sandbox_uid() if isolated and os.getuid() == 0 else os.getuid()
         scratch = None if isolated else Path(tempfile.mkdtemp(prefix="nncourse-scratch-"))
         inside = INSIDE if isolated else str(files.root)
         to_child, from_child, log = os.pipe(), os.pipe(), os.pipe()
-        config = {"uid": self.uid, "gid": self.uid, "read_fd": to_child[0], "write_fd": from_child[1],
+        config = {"uid": self.uid if isolated else None, "read_fd": to_child[0], "write_fd": from_child[1],
                   "cwd": "/tmp/work" if isolated else str(scratch / "work"),
                   "assignment": f"{inside}/assignment", "matplotlib_cache": f"{inside}/matplotlib"}
         paths = [f"{inside}/lib", str(Path(importlib.metadata.distribution("numpy").locate_file("")))]
@@ -286,17 +282,14 @@ class LearnerProcess:
             environment = {}
         else:
             environment = _environment(str(scratch))
-            if os.getuid() == 0:
-                os.chown(scratch, self.uid, self.uid)
-        processes = limits.processes + (0 if os.getuid() == 0 else _processes_of(os.getuid()))
-        drop_to = self.uid if (not isolated and os.getuid() == 0) else None
+        processes = limits.processes + (0 if self.uid != os.getuid() else _processes_of(os.getuid()))
         self.scratch = scratch
         self._log = bytearray()
         try:
             self.process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=log[1], stderr=log[1], env=environment,
                 pass_fds=(to_child[0], from_child[1]), start_new_session=True, cwd=scratch or "/",
-                preexec_fn=lambda: _limit_child(limits, processes, drop_to))
+                preexec_fn=lambda: _limit_child(limits, processes))
         finally:
             for fd in (to_child[0], from_child[1], log[1]):
                 os.close(fd)

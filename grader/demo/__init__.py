@@ -3,7 +3,9 @@
 submissions/ada_correct.py is a complete, correct lesson 02; every other file there holds only the
 functions a student wrote differently from it (`student_code`). `fill_answers` pastes a student's
 functions into the answer cells of the released notebook (an answer cell receives the functions it
-defines), so the demo follows the lesson as it is edited. The run uses stock nbgrader commands only.
+defines), so the demo follows the lesson as it is edited. The run grades with `nncourse autograde`
+(each notebook in a sandbox) and uses stock nbgrader for the rest: generate_assignment,
+generate_feedback and export.
 """
 import ast
 import shutil
@@ -13,6 +15,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import is_solution
 
+from ..autograde.batch import autograde
 from ..course import init_course, nbgrader
 
 __all__ = ["SUBMISSIONS", "student_code", "fill_answers", "run_demo"]
@@ -46,22 +49,10 @@ def fill_answers(nb, code):
     return nb
 
 
-def _note(notebook_path):
-    """Why a submission lost everything, read from its autograded notebook."""
-    if not notebook_path.is_file():
-        return "not graded"
-    names = {output.get("ename") for cell in nbformat.read(notebook_path, 4).cells
-             for output in cell.get("outputs", []) if output.get("output_type") == "error"}
-    if "KernelDied" in names:
-        return "kernel died: graded 0 from that cell on"
-    if "CellTimeoutError" in names:
-        return "a cell ran past the time limit"
-    return ""
-
-
-def run_demo(keep=None, timeout=20):
-    """Set up a course, release lesson 02, autograde every bundled submission, generate feedback,
-    export grades.csv; returns the grade table as text."""
+def run_demo(keep=None, timeout=20, isolated=True):
+    """Set up a course, release lesson 02, grade every bundled submission with `nncourse autograde`,
+    generate feedback, export grades.csv; returns the grade table, with the reasons recorded, as text.
+    Raises grader.autograde.sandbox.SandboxUnavailable where no sandbox can be made (unless isolated=False)."""
     from nbgrader.api import Gradebook
 
     workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="nncourse-demo-"))
@@ -75,23 +66,20 @@ def run_demo(keep=None, timeout=20):
             target = course / "submitted" / student / LESSON
             target.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, target / NOTEBOOK)
-        # A submission that fails leaves the others graded; nbgrader exits 1 then, which is reported below.
-        autograde = nbgrader(course, "autograde", LESSON, "--force", check=False)
+        outcomes = {outcome.student: outcome for outcome in autograde(course, LESSON, force=True, isolated=isolated)}
         nbgrader(course, "generate_feedback", LESSON, "--force")
         nbgrader(course, "export")
 
-        rows = []
+        lines = [f"Course in {course} (lesson {LESSON}, graded by nncourse autograde)", "",
+                 f"{'student':<24} {'points':>7} {'max':>5}  {'seconds':>7}  reasons recorded", "-" * 78]
         with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
             for student in students:
-                try:
-                    submission = gradebook.find_submission(LESSON, student)
-                    score, max_score = submission.score, submission.max_score
-                except Exception:  # noqa: BLE001 - nbgrader raises MissingEntry for an ungraded student
-                    score, max_score = float("nan"), float("nan")
-                rows.append((student, score, max_score, _note(course / "autograded" / student / LESSON / NOTEBOOK)))
-        lines = [f"Course in {course} (lesson {LESSON}; autograde exit {autograde.returncode})", "",
-                 f"{'student':<24} {'points':>7} {'max':>5}  note", "-" * 72]
-        lines += [f"{student:<24} {score:>7.1f} {max_score:>5.0f}  {note}" for student, score, max_score, note in rows]
+                submission = gradebook.find_submission(LESSON, student)
+                outcome = outcomes[student]
+                reasons = outcome.reasons or [outcome.error or ""]
+                lines.append(f"{student:<24} {submission.score:>7.1f} {submission.max_score:>5.0f}  "
+                             f"{outcome.seconds:>7.1f}  {reasons[0]}")
+                lines += [f"{'':<50}{reason}" for reason in reasons[1:]]
         lines += ["", "max counts the questions graded by hand, which stay at 0 until a teacher grades them",
                   f"feedback: {course / 'feedback'}", f"grades:   {course / 'grades.csv'}"]
         return "\n".join(lines)

@@ -1,0 +1,4 @@
+# End the notebook's own process.
+import os
+
+os._exit(0)
