@@ -1,7 +1,10 @@
-"""Execute a notebook as nbgrader's autograde does and score its graded cells, without a gradebook.
+"""Execute a notebook in a Jupyter kernel as stock nbgrader autograde does and score its graded cells,
+without a gradebook: the same execution (grader.course.CrashSafeExecute, per-cell time limit, short
+tracebacks) and the same scoring rule (nbgrader.utils.determine_grade).
 
-This is what `nncourse check` runs: the same execution (grader.course.CrashSafeExecute, per-cell time
-limit, short tracebacks) and the same scoring rule (nbgrader.utils.determine_grade) as autograde.
+The lessons' own tests run notebooks this way (a kernel, everything allowed). `nncourse check` grades
+through door 4's isolated path instead (grader.autograde.local), with this module's loading and
+messages.
 """
 import time
 from pathlib import Path
@@ -11,7 +14,7 @@ from nbgrader.utils import determine_grade, is_grade, is_solution
 
 from .course import KERNEL_ARGUMENTS, SOLUTIONS, CrashSafeExecute
 
-__all__ = ["NotebookError", "load_notebook", "source_for", "grade_notebook"]
+__all__ = ["NotebookError", "load_notebook", "source_for", "grade_notebook", "cell_message"]
 
 
 class NotebookError(ValueError):
@@ -54,7 +57,8 @@ def _restore_tests(nb, source):
             nb.cells[index] = restored
 
 
-def _cell_message(cell):
+def cell_message(cell):
+    """A graded cell's outputs as the text a table shows: printed reports, and errors by name."""
     parts = []
     for output in cell.get("outputs", []):
         if output.output_type == "stream":
@@ -86,6 +90,6 @@ def grade_notebook(nb, cwd, timeout=120, source=None):
             continue
         score, max_score = determine_grade(cell)
         cells.append({"grade_id": cell.metadata.nbgrader["grade_id"], "score": float(score),
-                      "max_score": float(max_score), "message": _cell_message(cell)})
+                      "max_score": float(max_score), "message": cell_message(cell)})
     return {"score": sum(c["score"] for c in cells), "max_score": sum(c["max_score"] for c in cells),
             "manual_points": manual, "seconds": seconds, "cells": cells}

@@ -139,3 +139,39 @@ def test_init_sets_up_a_course_and_refuses_to_overwrite(capsys, tmp_path):
     assert code == 2 and "is not empty" in err
     code, _, err = run(capsys, "init", tmp_path / "other", "--lessons", "99_nothing")
     assert code == 2 and "no lesson 99_nothing" in err
+
+
+def test_autograde_has_help(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["autograde", "--help"])
+    assert exit_info.value.code == 0 and "--unsafe-no-sandbox" in capsys.readouterr().out
+
+
+def test_check_grades_in_a_sandbox_so_a_notebook_that_fools_itself_fools_no_one(capsys, tmp_path):
+    notebook = write_notebook(
+        tmp_path / "fooling.ipynb",
+        answer_cell("def affine_forward(x, W, b):\n    return x @ W, (x, W)", "wrong"),
+        new_code_cell("check = lambda *args, **kwargs: None\nnp.allclose = lambda *args, **kwargs: True\n"
+                      "import reference_impl.mlp"),
+        test_cell('check("mlp.affine_forward", affine_forward)', "test_wrong", 1),
+    )
+    code, out, _ = run(capsys, "check", notebook, "--json")
+    result = json.loads(out)
+    assert code == 1 and result["score"] == 0
+    assert "bias left out" in result["cells"][0]["message"]
+
+
+def test_check_and_autograde_refuse_to_grade_without_a_sandbox_unless_told(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr("grader.autograde.local.find_bwrap", lambda: None)
+    monkeypatch.setattr("grader.autograde.batch.find_bwrap", lambda: None)
+    notebook = write_notebook(
+        tmp_path / "affine.ipynb",
+        answer_cell("def affine_forward(x, W, b):\n    return x @ W + b, (x, W)", "right"),
+        test_cell('check("mlp.affine_forward", affine_forward)', "test_right", 1),
+    )
+    code, _, err = run(capsys, "check", notebook)
+    assert code == 2 and "bubblewrap" in err and "--unsafe-no-sandbox" in err
+    code, out, _ = run(capsys, "check", notebook, "--json", "--unsafe-no-sandbox")
+    assert code == 0 and json.loads(out)["score"] == 1
+    code, _, err = run(capsys, "autograde", "02_mlp", "--course-dir", tmp_path)
+    assert code == 2 and "refusing to grade" in err and "--unsafe-no-sandbox" in err

@@ -62,8 +62,11 @@ class SandboxCaller(Caller):
         self._take_warnings(reply.get("warnings"))
         if "error" in reply:
             error = _reported_error(name, reply["error"])
-            if error.kind == "timeout" or "raised MemoryError" in error.message:
-                self.process.incidents.append(error.message.split(";")[0])
+            # The reasons a teacher reads are worded here: nothing the learner's process wrote goes in.
+            if error.kind == "timeout":
+                self.process.incidents.append(f"{name} did not finish within {self.time_limit:g} s")
+            elif "raised MemoryError" in error.message:
+                self.process.incidents.append(f"{name} ran out of memory")
             raise error
         return _checked(name, reply.get("result"), returns)
 

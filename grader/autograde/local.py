@@ -9,7 +9,7 @@ from pathlib import Path
 
 from nbgrader.utils import determine_grade, is_grade
 
-from ..execution import _cell_message, load_notebook
+from ..execution import cell_message, load_notebook
 from .notebooks import Unreadable, is_test, read_submission, source_cells_from_notebook
 from .runner import grade_notebook, test_plans
 from .sandbox import Limits, SandboxFiles, SandboxUnavailable, find_bwrap
@@ -48,7 +48,7 @@ def check_notebook(path, source=None, timeout=120, isolated=True):
             seen.add(grade_id)
             score, max_score = determine_grade(cell)
             cells.append({"grade_id": grade_id, "score": float(score), "max_score": float(max_score),
-                          "message": _cell_message(cell)})
+                          "message": cell_message(cell)})
     for grade_id, cell in sources.items():
         if is_test(cell) and grade_id not in seen:
             cells.append({"grade_id": grade_id, "score": 0.0, "max_score": cell.points,

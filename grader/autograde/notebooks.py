@@ -90,8 +90,9 @@ def read_submission(path):
         raise Unreadable(f"{path.name} is not valid JSON (line {getattr(err, 'lineno', '?')}): it was cut short or "
                          "edited by hand; re-download the assignment and paste your answers in") from None
     if isinstance(raw, dict) and raw.get("nbformat") not in (4, None):
-        raise Unreadable(f"{path.name} is in notebook format {raw.get('nbformat')!r}, not 4; open it in JupyterLab, "
-                         "save it, and submit that")
+        version = raw["nbformat"] if type(raw["nbformat"]) is int else "unknown"
+        raise Unreadable(f"{path.name} is in notebook format {version}, not 4; open it in JupyterLab, save it, and "
+                         "submit that")
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
         raise Unreadable(f"{path.name} is JSON but not a Jupyter notebook (it has no list of cells)")
     cells = []
@@ -155,7 +156,7 @@ def sanitize(nb, sources):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if not isinstance(grade_id, str) or grade_id not in sources:
             if grade_id is not None:
-                unknown.append(str(grade_id))
+                unknown.append(grade_id)
             cell.metadata.pop("nbgrader", None)
             continue
         if grade_id in seen:
@@ -179,9 +180,9 @@ def sanitize(nb, sources):
     if edited:
         notes.append(f"locked {_cells(edited)} had been edited: graded as the assignment has "
                      f"{'it' if len(edited) == 1 else 'them'}")
-    if unknown:
-        notes.append(f"{_cells(unknown)} {'is' if len(unknown) == 1 else 'are'} not part of the assignment: "
-                     "run as ordinary code")
+    if unknown:  # their ids are the learner's text: counted, not quoted
+        notes.append(f"{len(unknown)} cell{'s' if len(unknown) > 1 else ''} with nbgrader ids the assignment does "
+                     "not know: run as ordinary code")
     if missing:
         notes.append(f"graded {_cells(missing)} {'is' if len(missing) == 1 else 'are'} missing (deleted, or the "
                      f"nbgrader metadata removed): {'it scores' if len(missing) == 1 else 'they score'} 0")

@@ -16,13 +16,13 @@ A notebook that is its own source (`nncourse check` on a notebook outside the co
 tests: a test cell that is not made of checks then runs in the sandbox and is scored by its outputs,
 as a kernel would score it.
 """
+import html
 import time
 from dataclasses import dataclass, field
 
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from nbgrader.utils import compute_checksum, determine_grade, is_grade
 
-from ..course import KERNEL_DIED
 from ..engine import get_check, grade
 from .caller import open_caller
 from .notebooks import KERNELSPEC, CourseError, Unreadable, is_test, sanitize, test_plan
@@ -83,6 +83,9 @@ def grade_notebook(submission, sources, files, plans, limits=Limits(), isolated=
         notes, _ = sanitize(nb, sources)
         reasons = [(None, note) for note in notes] + _run(nb, sources, files, plans, limits, isolated)
     scores, comments = _scores(nb, sources, reasons, unreadable=isinstance(submission, Unreadable))
+    if reasons and not isinstance(submission, Unreadable):
+        nb.cells.insert(0, new_markdown_cell("**Grading notes**\n\n" + "\n".join(
+            f"- {html.escape(text)}" for _, text in reasons)))
     return GradedNotebook(nb, scores, comments, [text for _, text in reasons], time.perf_counter() - started)
 
 
@@ -126,7 +129,7 @@ def _code_cell(process, source, where, limits):
     outputs = _outputs(reply.get("outputs"))
     for output in outputs:
         if output.output_type == "error" and output.ename in RESOURCE_ERRORS:
-            return outputs, f"{where} {RESOURCE_ERRORS[output.ename]} ({output.ename}: {output.evalue[:200]})"
+            return outputs, f"{where} {RESOURCE_ERRORS[output.ename]} ({output.ename})"
     if type(reply.get("dropped")) is int and reply["dropped"] > 0:
         return outputs, f"{where} printed {reply['dropped']} characters more than the {MAX_TEXT} kept"
     return outputs, None
@@ -168,7 +171,7 @@ def _test_cell(process, plan, grade_id, limits):
 
 
 def _died(reason):
-    text = f"{reason}. {KERNEL_DIED[KERNEL_DIED.index('this cell'):]}"
+    text = f"{reason}: this cell and every one after it score 0"
     return new_output("error", ename="KernelDied", evalue=text, traceback=[f"KernelDied: {text}"])
 
 
@@ -194,7 +197,8 @@ def _outputs(items):
 def _unreadable_notebook(sources, reason):
     """What the feedback shows for a notebook that could not be read: the reason, and each graded cell
     of the assignment scoring 0 with it (answer cells empty)."""
-    cells = [new_markdown_cell(f"**This notebook could not be graded:** {reason}. Every graded cell scores 0.")]
+    cells = [new_markdown_cell(f"**This notebook could not be graded:** {html.escape(reason)}. Every graded cell "
+                               "scores 0.")]
     for source in sources.values():
         if not (source.grade or source.task):
             continue

@@ -340,8 +340,8 @@ class LearnerProcess:
             self._end(f"the code ran past its time limit while {doing} and did not stop when interrupted")
         except ChannelClosed:
             self._ended(doing)
-        except WireError as err:
-            self._end(f"the notebook's process sent a malformed answer while {doing} ({err})")
+        except WireError:
+            self._end(f"the notebook's process sent a malformed answer while {doing}")
 
     def _ended(self, doing):
         try:
