@@ -112,7 +112,6 @@ def test_nncourse_autograde_gives_every_submission_stock_autogrades_scores(grade
     stock, sandboxed, outcomes = graded_both_ways
     assert {outcome.status for outcome in outcomes} == {"graded"}
     assert _cell_scores(sandboxed) == _cell_scores(stock)
-    nbgrader(sandboxed, "generate_feedback", LESSON)
     nbgrader(sandboxed, "export")
     with open(sandboxed / "grades.csv") as f:
         assert {row["student_id"]: float(row["score"]) for row in csv.DictReader(f)} == \

@@ -18,7 +18,9 @@ Limits: address space (memory), processes, CPU time, file size, open files, the 
 size of one answer, what is kept of its own output, and wall-clock limits per cell, per call of the
 learner's function and per notebook (those the trusted side enforces by killing the sandbox).
 """
+import functools
 import importlib.metadata
+import itertools
 import json
 import os
 import resource
@@ -146,6 +148,7 @@ def _copy(source, target):
     shutil.copy(source, target)
 
 
+@functools.cache
 def _site_entries():
     """Top-level entries of site-packages that PACKAGES and their requirements install."""
     from packaging.requirements import Requirement
@@ -166,7 +169,7 @@ def _site_entries():
         for file in distribution.files or []:
             top = file.parts[0]
             if top not in ("..", "__pycache__"):
-                entries.add((Path(distribution.locate_file(top))))
+                entries.add(Path(distribution.locate_file(top)))
     return sorted(entries)
 
 
@@ -224,7 +227,7 @@ def _environment(scratch):
             "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONIOENCODING": "utf-8"}
 
 
-_sequence = iter(range(1 << 62))
+_sequence = itertools.count()
 
 
 def _sandbox_uid():
