@@ -18,7 +18,6 @@ from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
-from nbgrader.preprocessors import ClearHiddenTests
 from nbgrader.utils import compute_checksum
 
 __all__ = ["SourceCell", "Unreadable", "CourseError", "read_submission", "source_cells_from_notebook",
@@ -190,10 +189,17 @@ def sanitize(nb, sources):
 
 
 def released_source(source):
-    """The cell's source as the learners received it: without its hidden tests (nbgrader's own rule)."""
-    cell = new_code_cell(source.source)
-    ClearHiddenTests()._remove_hidden_test_region(cell)
-    return cell.source
+    """The cell's source as the learners received it: without the lines from BEGIN HIDDEN TESTS to
+    END HIDDEN TESTS, markers included (nbgrader's ClearHiddenTests rule)."""
+    kept, hidden = [], False
+    for line in source.source.split("\n"):
+        if "BEGIN HIDDEN TESTS" in line:
+            hidden = True
+        elif "END HIDDEN TESTS" in line:
+            hidden = False
+        elif not hidden:
+            kept.append(line)
+    return "\n".join(kept)
 
 
 def _cells(grade_ids):
