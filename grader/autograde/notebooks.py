@@ -16,7 +16,6 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
 from nbgrader.utils import compute_checksum
 
