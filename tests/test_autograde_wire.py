@@ -1,6 +1,7 @@
 """Door 4's exchange: only plain values cross, and the trusted side checks again whatever comes back."""
 import io
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -109,3 +110,17 @@ def test_an_error_the_process_reports_is_taken_as_a_failure_of_a_known_kind():
         caller.call("f", np.ones(2), returns="out:array")
     assert raised.value.kind == "exception" and raised.value.stop is False and len(raised.value.message) <= 2000
     assert caller.warnings == ["w"]
+
+
+def test_what_the_sandbox_binds_under_tmp_lands_on_its_private_tmp_not_under_it(monkeypatch, tmp_path):
+    # A course's venv may live under /tmp (a CI clone does): binding it before the private /tmp is
+    # mounted would hide it, and the sandbox could not import numpy.
+    from grader.autograde import sandbox
+
+    under_tmp = Path("/tmp") / "some-clone" / ".venv" / "site-packages" / "numpy"
+    monkeypatch.setattr(sandbox, "_site_entries", lambda: [under_tmp])
+    files = type("Files", (), {"root": tmp_path})()
+    arguments = sandbox._bwrap_arguments("bwrap", files, Limits())
+    private_tmp = next(i for i in range(len(arguments)) if arguments[i:i + 2] == ["--tmpfs", "/tmp"])
+    bound = next(i for i in range(len(arguments)) if arguments[i:i + 3] == ["--ro-bind", str(under_tmp), str(under_tmp)])
+    assert private_tmp < bound

@@ -186,9 +186,12 @@ def _hidden_package_dirs(bound):
 def _bwrap_arguments(bwrap, files, limits):
     prefix = Path(sys.base_prefix).resolve()
     system = [Path("/usr")] + ([prefix] if not prefix.is_relative_to("/usr") else [])
+    # The private /tmp comes first: what is bound later (a venv under /tmp, as a CI clone may have it)
+    # lands on top of it instead of under it.
     arguments = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
-                 "--die-with-parent", "--new-session", "--clearenv"]
-    made = set()
+                 "--die-with-parent", "--new-session", "--clearenv",
+                 "--perms", "1777", "--size", str(limits.scratch_bytes), "--tmpfs", "/tmp"]
+    made = {Path("/tmp")}
 
     def parents(path):
         for parent in reversed(Path(path).parents):
@@ -214,8 +217,7 @@ def _bwrap_arguments(bwrap, files, limits):
     for entry in _site_entries():
         parents(entry)
         arguments.extend(["--ro-bind", str(entry), str(entry)])
-    arguments.extend(["--ro-bind", str(files.root), INSIDE, "--proc", "/proc", "--dev", "/dev",
-                      "--perms", "1777", "--size", str(limits.scratch_bytes), "--tmpfs", "/tmp", "--chdir", "/tmp"])
+    arguments.extend(["--ro-bind", str(files.root), INSIDE, "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp"])
     for key, value in _environment("/tmp").items():
         arguments.extend(["--setenv", key, value])
     return arguments
