@@ -16,6 +16,7 @@ earns its points when it is right on every case that decides it; the report show
 where it went wrong. `hidden=True` adds more seeds and edge cases to the visible ones.
 """
 import difflib
+import functools
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -188,7 +189,12 @@ def grade(exercise_id, caller, hidden=False, blame=True):
             continue
         with _quiet():
             expected = check.expected(case)
-        variants = _Lazy(lambda: check.mistakes(case, expected))
+
+        @functools.cache
+        def variants():  # the mistake variants cost time and only a failure needs them
+            with _quiet():
+                return check.mistakes(case, expected)
+
         for part in deciding:
             answer = got.get(part)
             if isinstance(answer, LearnerError):
@@ -199,7 +205,7 @@ def grade(exercise_id, caller, hidden=False, blame=True):
                 continue
             failures[part] = {"case": case, "text": comparison.text, "problem": comparison.problem,
                               "figures": comparison.figures,
-                              "candidates": match_mistakes(part, answer, expected[part], variants.value)}
+                              "candidates": match_mistakes(part, answer, expected[part], variants())}
             if not failures[part]["candidates"]:
                 with _quiet():
                     failures[part]["relation"] = generic_diagnosis(answer, expected[part], case.sizes)
@@ -207,26 +213,10 @@ def grade(exercise_id, caller, hidden=False, blame=True):
             answer = got.get(part)
             if not isinstance(answer, LearnerError):
                 failure = failures[part]
-                failure["candidates"] = _narrow(check, part, answer, expected[part], case, variants.value,
+                failure["candidates"] = _narrow(check, part, answer, expected[part], case, variants(),
                                                 failure["candidates"])
     blamed = _blame(check, caller, hidden) if blame and failures else []
     return _result(check, failures, caller, blamed)
-
-
-class _Lazy:
-    """A value computed on first use: the mistake variants cost time and only a failure needs them."""
-
-    def __init__(self, compute):
-        self._compute = compute
-        self._done = False
-
-    @property
-    def value(self):
-        if not self._done:
-            with _quiet():
-                self._result = self._compute()
-            self._done = True
-        return self._result
 
 
 def _narrow(check, part, answer, expected, case, variants, candidates):
@@ -304,8 +294,8 @@ def _result(check, failures, caller, blamed=()):
     lines, figures = [], {}
     score = 0.0
     for used_id, used in blamed:
-        names = " and ".join(get_check(used_id).functions[-1:])
-        lines.append(f"  Your {names} fails its own check ({used_id}: {_points(used.score)}/"
+        name = get_check(used_id).functions[-1]  # a backward check's last function is the backward itself
+        lines.append(f"  Your {name} fails its own check ({used_id}: {_points(used.score)}/"
                      f"{_points(used.max_score)} points), and this exercise uses it: fix it first.")
     for part, points in check.parts.items():
         failure = failures.get(part)
