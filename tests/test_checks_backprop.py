@@ -1,12 +1,12 @@
 """The lesson 03 checks: the reference earns full marks, the learner's warnings stay in the learner's code,
 and the report says what a missing reflected operator needs. Learners' mistakes and correct code written
-other ways are in learner_mistakes.py (test_visible_cases.py)."""
+other ways are in tests/learner_mistakes/ (test_visible_cases.py)."""
 import pytest
 
 from grader import exercises, run_check
 from grader.engine import get_check
 from grader_support import failed_parts
-from learner_mistakes import make_value, relative_error_unfloored
+from learner_mistakes.backprop import make_value, relative_error_unfloored
 from reference_impl import backprop as reference
 
 pytestmark = [pytest.mark.grader, pytest.mark.backprop]

@@ -1,12 +1,12 @@
 """The lesson 02 checks: the reference earns full marks, a harmless overflow in the learner's code stays
 quiet, and the edge cases are what their labels say. Learners' mistakes and correct code written other ways
-are in learner_mistakes.py (test_visible_cases.py); the training loop's check has test_checks_training.py."""
+are in tests/learner_mistakes/ (test_visible_cases.py); the training loop's check has test_checks_training.py."""
 import numpy as np
 import pytest
 
 from grader import exercises, run_check
 from grader.engine import get_check
-from learner_mistakes import sigmoid_backward_recomputed, sigmoid_forward_caching_x, sigmoid_forward_naive
+from learner_mistakes.mlp import sigmoid_backward_recomputed, sigmoid_forward_caching_x, sigmoid_forward_naive
 from reference_impl import mlp as reference
 
 pytestmark = [pytest.mark.grader, pytest.mark.mlp]

@@ -1,5 +1,5 @@
 """The lesson 01 checks: the reference earns full marks, and the edge cases are what their labels say.
-Learners' mistakes and correct code written other ways are in learner_mistakes.py (test_visible_cases.py)."""
+Learners' mistakes and correct code written other ways are in tests/learner_mistakes/ (test_visible_cases.py)."""
 import numpy as np
 import pytest
 

@@ -3,7 +3,7 @@ input the hidden cases use, so the hidden cases only add seeds and sizes. Enforc
 
 - every mistake variant of a check (by name and part) that a hidden case shows to be wrong is shown to be
   wrong by a visible case too (compared with the check's own tolerance);
-- every learner mistake collected in tests/learner_mistakes.py loses on the visible cases exactly the parts
+- every learner mistake collected in tests/learner_mistakes/ loses on the visible cases exactly the parts
   it loses when graded, and the visible report names it; every correct alternative earns full marks.
 """
 import warnings
@@ -17,9 +17,6 @@ from grader_support import failed_parts
 from learner_mistakes import CORRECT_ALTERNATIVES, MISTAKES
 
 pytestmark = [pytest.mark.grader]
-
-COURSE_LESSONS = ("perceptron", "mlp", "backprop")  # the lessons the corpus covers so far
-
 
 def wrong_variants(check, case):
     """{(mistake name, part)} for the variants whose output on `case` the check's comparison rejects."""
@@ -87,7 +84,7 @@ def test_correct_code_written_another_way_earns_full_marks(exercise_id, code):
         assert result.passed and result.score == result.max_score, result.message
 
 
-@pytest.mark.parametrize("exercise_id", [e for lesson in COURSE_LESSONS for e in exercises(lesson)])
+@pytest.mark.parametrize("exercise_id", exercises())
 def test_the_corpus_covers_every_exercise(exercise_id):
     assert len(MISTAKES.get(exercise_id, ())) >= 3, f"collect at least three learner mistakes for {exercise_id}"
     assert CORRECT_ALTERNATIVES.get(exercise_id), f"collect a correct alternative for {exercise_id}"
