@@ -2,11 +2,12 @@
 
 The 8x8 digits come from scikit-learn's bundled copy (sklearn/datasets/data/digits.csv.gz, a
 preprocessed test set of the UCI "Optical Recognition of Handwritten Digits" data), read from the
-installed package.
+installed package; the two photographs (lesson 04) from its bundled sample images, and Zachary's karate
+club (lesson 07) from networkx.
 """
 import numpy as np
 
-__all__ = ["blobs", "xor", "sine_1d", "digits"]
+__all__ = ["blobs", "xor", "sine_1d", "digits", "photo", "karate_club"]
 
 
 def blobs(n=100, seed=0, margin=1.0):
@@ -74,6 +75,42 @@ def digits(seed=0, test_fraction=0.25):
         test[members[:round(test_fraction * len(members))]] = True
     train_order, test_order = rng.permutation(np.flatnonzero(~test)), rng.permutation(np.flatnonzero(test))
     return X[train_order], y[train_order], X[test_order], y[test_order]
+
+
+PHOTOS = ("china.jpg", "flower.jpg")
+
+
+def photo(name="china.jpg", shrink=2):
+    """One of scikit-learn's two bundled photographs, in grey: (H, W) float64 in [0, 1].
+
+    name: "china.jpg" (a temple, 427 x 640 pixels) or "flower.jpg" (427 x 640).
+    shrink: average each shrink x shrink block of pixels, so the image is (427 // shrink, 640 // shrink).
+    """
+    if name not in PHOTOS:
+        raise ValueError(f"photo: name must be one of {', '.join(PHOTOS)}, got {name!r}")
+    if int(shrink) != shrink or shrink < 1:
+        raise ValueError(f"photo: shrink must be an integer >= 1, got {shrink!r}")
+    from sklearn.datasets import load_sample_image
+
+    rgb = load_sample_image(name).astype(np.float64) / 255.0  # (H, W, 3)
+    grey = rgb @ np.array([0.299, 0.587, 0.114])  # (H, W): the luma weights of ITU-R BT.601
+    H, W = (grey.shape[0] // shrink) * shrink, (grey.shape[1] // shrink) * shrink
+    return grey[:H, :W].reshape(H // shrink, shrink, W // shrink, shrink).mean(axis=(1, 3))
+
+
+def karate_club():
+    """Zachary's karate club: 34 members, their 78 friendships and the club each joined after it split.
+
+    Returns edge_index (2, 156) int64 with both directions of every friendship (source row, target row),
+    and labels (34,) int64: 0 for Mr. Hi's club, 1 for the Officer's. Node 0 is Mr. Hi, node 33 the Officer.
+    """
+    import networkx as nx
+
+    graph = nx.karate_club_graph()
+    edges = np.array(sorted(graph.edges()), dtype=np.int64).T  # (2, 78), each friendship once
+    edge_index = np.concatenate([edges, edges[::-1]], axis=1)  # (2, 156): messages flow both ways
+    labels = np.array([graph.nodes[n]["club"] != "Mr. Hi" for n in sorted(graph.nodes)], dtype=np.int64)
+    return edge_index, labels
 
 
 def _require_count(func, n, minimum):

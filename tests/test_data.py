@@ -67,10 +67,28 @@ def test_digits_are_read_offline_and_split_per_class(offline):
     np.testing.assert_array_equal(again[3], y_test)
 
 
+@pytest.mark.parametrize("name", data.PHOTOS)
+def test_photos_are_grey_and_shrunk_by_block_means(offline, name):
+    full, half = data.photo(name, shrink=1), data.photo(name, shrink=2)
+    assert full.shape == (427, 640) and half.shape == (213, 320) and half.dtype == np.float64
+    assert 0.0 <= half.min() and half.max() <= 1.0 and half.std() > 0.1
+    np.testing.assert_allclose(half[3, 5], full[6:8, 10:12].mean())
+
+
+def test_karate_club_has_both_directions_of_every_friendship(offline):
+    edge_index, labels = data.karate_club()
+    assert edge_index.shape == (2, 156) and edge_index.dtype == np.int64
+    assert {tuple(e) for e in edge_index.T} == {tuple(e) for e in edge_index[::-1].T}  # symmetric
+    assert not (edge_index[0] == edge_index[1]).any() and set(edge_index.ravel().tolist()) == set(range(34))
+    assert labels.shape == (34,) and labels[0] == 0 and labels[33] == 1 and labels.sum() == 17
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: data.blobs(n=1), "n must be an integer >= 2, got 1"),
     (lambda: data.blobs(margin=-1), "margin must be >= 0"),
     (lambda: data.digits(test_fraction=1.0), "test_fraction must lie strictly between 0 and 1"),
+    (lambda: data.photo("cat.jpg"), "name must be one of china.jpg, flower.jpg"),
+    (lambda: data.photo(shrink=0), "shrink must be an integer >= 1"),
 ])
 def test_bad_arguments_are_named(call, message):
     with pytest.raises(ValueError, match=message):

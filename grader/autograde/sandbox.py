@@ -40,7 +40,7 @@ from .wire import Channel, ChannelClosed, ChannelTimeout, WireError
 __all__ = ["Limits", "SandboxUnavailable", "ProcessEnded", "SandboxFiles", "LearnerProcess", "find_bwrap",
            "sandbox_problem"]
 
-PACKAGES = ("numpy", "matplotlib", "ipython")  # what the learner's side may import, with their requirements
+PACKAGES = ("numpy", "matplotlib", "ipython", "networkx")  # what the learner's side may import, with their requirements
 ENGINE_COPIES = ("calling.py", "harness.py", "compare.py")  # plain-data modules of the engine, no answers
 INSIDE = "/nncourse"
 UID_BASE = 1_700_000_000  # sandbox users: far above any account's uid
@@ -95,7 +95,7 @@ def find_bwrap():
 class SandboxFiles:
     """The read-only files every sandbox of one grading run sees at /nncourse, built once in `root`:
     lib/ (the learner-side program, the learner's `grader` with copies of the engine's plain-data
-    modules, reference_impl.data and the digits it reads), matplotlib/ (a ready font list so that
+    modules, reference_impl.data and the digits and photos it reads), matplotlib/ (a ready font list so that
     each sandbox need not build one) and assignment/ (the assignment's other files)."""
 
     def __init__(self, root, assignment_files=()):
@@ -128,10 +128,14 @@ class SandboxFiles:
             return  # without scikit-learn the digits are missing here as they are outside
         _copy(templates / "sklearn_init.py", lib / "sklearn" / "__init__.py")
         _copy(templates / "sklearn_datasets.py", lib / "sklearn" / "datasets" / "__init__.py")
-        digits = load_digits()
+        from sklearn.datasets import load_sample_images
         import numpy as np
 
+        digits = load_digits()
         np.savez(lib / "sklearn" / "datasets" / "digits.npz", data=digits.data, target=digits.target)
+        photos = load_sample_images()
+        np.savez_compressed(lib / "sklearn" / "datasets" / "sample_images.npz",
+                            **{Path(f).name: image for f, image in zip(photos.filenames, photos.images)})
 
     @staticmethod
     def _add_font_list(target):
