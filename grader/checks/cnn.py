@@ -1,0 +1,1 @@
+"""Lesson 04 (cnn): convolution, im2col and col2im, max pooling, flatten."""

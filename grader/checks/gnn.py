@@ -1,0 +1,1 @@
+"""Lesson 07 (gnn): the normalised adjacency, graph convolution, message passing."""
