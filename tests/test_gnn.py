@@ -1,6 +1,6 @@
-"""Lesson 07: graph layers against dense-matrix formulas in torch, central differences and hypothesis
-over random graphs, on every backend. The graphs hold what edge lists hold in practice: isolated
-nodes, repeated edges and self-loops."""
+"""Lesson 07: graph layers against dense-matrix formulas in torch, torch_geometric's GCNConv, central
+differences and hypothesis over random graphs, on every backend. The graphs hold what edge lists hold in
+practice: isolated nodes, repeated edges and self-loops."""
 import numpy as np
 import pytest
 import torch
@@ -155,19 +155,91 @@ def test_gcn_matches_dense_formula_over_random_graphs(backend, V, E, F_in, F_out
     np.testing.assert_allclose(backend.to_numpy(db), dout.sum(axis=0), rtol=1e-10, atol=1e-12)
 
 
-def test_gcn_matches_torch_geometric_gcnconv(rng):
+# torch_geometric's GCNConv: its own self-loops and normalisation, its weight (F_out, F_in), autograd
+
+def gcnconv_against_ours(backend, rng, conv_edges, conv_weight, our_edges, our_weight, V, F_in=3, F_out=2,
+                         **conv_options):
+    """(GCNConv's out, dH, dW, db, ours) for the same H, W, b and upstream gradient: GCNConv run on
+    (conv_edges, conv_weight) with conv_options, ours as normalize_adjacency + gcn_forward/backward on
+    (our_edges, our_weight). dW is GCNConv's weight gradient transposed to our (F_in, F_out) layout."""
     torch_geometric = pytest.importorskip("torch_geometric")
-    # GCNConv adds self-loops only where a node has none, so compare on a graph without self-loops.
-    edges = AWKWARD_EDGES[:, AWKWARD_EDGES[0] != AWKWARD_EDGES[1]]
-    V, F_in, F_out = AWKWARD_NODES, 3, 2
+    where = backend.torch_device
     H, W, b = rng.standard_normal((V, F_in)), rng.standard_normal((F_in, F_out)), rng.standard_normal(F_out)
-    conv = torch_geometric.nn.GCNConv(F_in, F_out).double()
+    dout = rng.standard_normal((V, F_out))
+
+    conv = torch_geometric.nn.GCNConv(F_in, F_out, **conv_options).double().to(where)
     with torch.no_grad():
-        conv.lin.weight.copy_(torch.tensor(W.T))
+        conv.lin.weight.copy_(torch.tensor(W.T))  # torch.nn.Linear stores (F_out, F_in)
         conv.bias.copy_(torch.tensor(b))
-    expected = conv(torch.tensor(H), torch.tensor(edges)).detach().numpy()
-    out, _ = gcn_forward(H, *normalize_adjacency(edges, V), W, b)
-    np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12)
+    (H_t,) = torch_leaves(backend, H)
+    weight_t = None if conv_weight is None else torch.tensor(conv_weight, device=where)
+    out_t = conv(H_t, torch.tensor(conv_edges, device=where), weight_t)
+    out_t.backward(torch.tensor(dout, device=where))
+    theirs = [out_t, H_t.grad, conv.lin.weight.grad.T, conv.bias.grad]
+
+    edge_index, edge_weight = normalize_adjacency(backend.asarray(our_edges), V,
+                                                  None if our_weight is None else backend.asarray(our_weight))
+    out, cache = gcn_forward(backend.asarray(H), edge_index, edge_weight, backend.asarray(W), backend.asarray(b))
+    ours = [out, *gcn_backward(backend.asarray(dout), cache)]
+    return theirs, ours
+
+
+def edge_weights(rng, weighted, edges):
+    return rng.uniform(0.5, 2.0, edges.shape[1]) if weighted else None
+
+
+WEIGHTED = pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+
+
+@WEIGHTED
+@pytest.mark.parametrize("graph", ["awkward", "random"])
+def test_gcn_matches_torch_geometric_gcnconv_without_input_self_loops(backend, rng, weighted, graph):
+    """Directed graphs with repeated edges and isolated nodes above every edge's index (the awkward one: 0 -> 1
+    twice, node 4 only a source, node 5 isolated; the random one: 30 edges on nodes 0-8, nodes 9-11 isolated).
+    GCNConv adds a self-loop to every node here, as normalize_adjacency does, and counts the degree at the
+    target."""
+    edges, V = (AWKWARD_EDGES, AWKWARD_NODES) if graph == "awkward" else (random_graph(rng, 9, 30), 12)
+    edges = edges[:, edges[0] != edges[1]]
+    weight = edge_weights(rng, weighted, edges)
+    theirs, ours = gcnconv_against_ours(backend, rng, edges, weight, edges, weight, V)
+    for our, their in zip(ours, theirs):
+        assert_close(backend, our, their)
+
+
+@WEIGHTED
+def test_gcn_matches_gcnconv_normalising_our_a_plus_i_when_the_input_has_self_loops(backend, rng, weighted):
+    """GCNConv without its own self-loops, given the input edges and one self-loop of weight 1 per node
+    (the A + I of the contract), normalises exactly as normalize_adjacency does, node 2's input loop included."""
+    weight = edge_weights(rng, weighted, AWKWARD_EDGES)
+    V = AWKWARD_NODES
+    loops = np.stack([np.arange(V), np.arange(V)])
+    with_loops = np.concatenate([AWKWARD_EDGES, loops], axis=1)
+    loop_weight = np.concatenate([np.ones(AWKWARD_EDGES.shape[1]) if weight is None else weight, np.ones(V)])
+    theirs, ours = gcnconv_against_ours(backend, rng, with_loops, loop_weight, AWKWARD_EDGES, weight, V,
+                                        add_self_loops=False)
+    for our, their in zip(ours, theirs):
+        assert_close(backend, our, their)
+
+
+@WEIGHTED
+def test_gcnconv_keeps_an_input_self_loop_where_the_contract_adds_one(backend, rng, weighted):
+    """Where the contract and GCNConv part: GCNConv's add_remaining_self_loops gives a node that already has
+    a self-loop no second one (the loop keeps its own weight w), while COURSE.md adds weight 1 to EVERY node
+    (the diagonal of A + I is w + 1). So GCNConv's output is ours on the graph whose loop weighs w - 1."""
+    weight = edge_weights(rng, weighted, AWKWARD_EDGES)
+    full = np.ones(AWKWARD_EDGES.shape[1]) if weight is None else weight
+    loop = AWKWARD_EDGES[0] == AWKWARD_EDGES[1]
+    lowered = np.where(loop, full - 1.0, full)
+    theirs, ours = gcnconv_against_ours(backend, rng, AWKWARD_EDGES, weight, AWKWARD_EDGES, lowered,
+                                        AWKWARD_NODES)
+    for our, their in zip(ours, theirs):
+        assert_close(backend, our, their)
+
+    theirs, ours = gcnconv_against_ours(backend, np.random.default_rng(1), AWKWARD_EDGES, weight, AWKWARD_EDGES,
+                                        weight, AWKWARD_NODES)
+    out, expected = backend.to_numpy(ours[0]), theirs[0].detach().cpu().numpy()
+    differs = ~np.isclose(out, expected).all(axis=1)
+    assert differs[2] and not differs[5], differs  # node 2 has the input loop; node 5 is untouched by it
 
 
 # message passing
