@@ -26,6 +26,17 @@ CONTRACT_IDS = [
     "mlp.softmax", "mlp.softmax_cross_entropy", "mlp.mlp_forward", "mlp.mlp_backward", "mlp.sgd_step", "mlp.train_mlp",
     "backprop.numerical_gradient", "backprop.relative_error", "backprop.Value",
     "backprop.sgd_momentum_step", "backprop.adam_step",
+    "cnn.im2col", "cnn.col2im", "cnn.conv2d_forward", "cnn.conv2d_backward", "cnn.maxpool2d_forward",
+    "cnn.maxpool2d_backward", "cnn.flatten_forward", "cnn.flatten_backward",
+    "rnn_lstm.rnn_step_forward", "rnn_lstm.rnn_step_backward", "rnn_lstm.rnn_forward", "rnn_lstm.rnn_backward",
+    "rnn_lstm.lstm_step_forward", "rnn_lstm.lstm_step_backward", "rnn_lstm.lstm_forward", "rnn_lstm.lstm_backward",
+    "rnn_lstm.clip_gradients",
+    "transformer.softmax_forward", "transformer.softmax_backward", "transformer.attention_forward",
+    "transformer.attention_backward", "transformer.multihead_attention_forward",
+    "transformer.multihead_attention_backward", "transformer.layernorm_forward", "transformer.layernorm_backward",
+    "transformer.positional_encoding", "transformer.transformer_block_forward", "transformer.transformer_block_backward",
+    "gnn.normalize_adjacency", "gnn.gcn_forward", "gnn.gcn_backward", "gnn.message_passing_forward",
+    "gnn.message_passing_backward",
 ]
 
 
