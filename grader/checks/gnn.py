@@ -164,6 +164,9 @@ class NormalizeAdjacency(Check):
             Mistake("self-loops added only to the nodes that had none", "add a self-loop of weight 1 to EVERY node, "
                     "also where the input has one already: A + I adds 1 to every diagonal entry",
                     {"edge_index": np.concatenate([edge_index, missing], axis=1), "edge_weight": only_missing}),
+            Mistake("the self-loops appended after normalising (weight 1, left out of the degree)", "the self-loops "
+                    "belong to A + I before D is computed: count them in the degree, and their weight is 1 / D[v]",
+                    {"edge_weight": np.concatenate([no_loops, np.ones(V)])}),
             Mistake("the self-loops placed before the input edges", "return the input edges first, in their order, "
                     "then the self-loops of nodes 0 ... num_nodes - 1",
                     {"edge_index": np.concatenate([loops, edge_index], axis=1),
@@ -273,6 +276,8 @@ class GcnForward(_Gcn, LayerForwardCheck):
         messages = HW[edge_index[0]] * weight[:, None]  # (E, F_out)
         once = np.zeros_like(HW)
         once[edge_index[1]] += messages  # fancy +=: one message per node survives
+        collapsed = np.zeros((V, V), dtype=A_hat.dtype)
+        collapsed[edge_index[1], edge_index[0]] = weight  # fancy assignment: one of the repeated edges survives
         normalised_index, normalised_weight = reference.normalize_adjacency(edge_index, V, edge_weight)
         again = _dense(normalised_index, V, normalised_weight)
         found = [("normalised again inside gcn_forward (self-loops and D^-1/2 applied a second time)",
@@ -284,6 +289,8 @@ class GcnForward(_Gcn, LayerForwardCheck):
                   "edge_index[1] the target: gather (H @ W)[edge_index[0]] and add it up at edge_index[1]",
                   A_hat.T @ HW + b),
                  ("out[target] += messages, which keeps one message per node", _ADD_AT_FIX, once + b),
+                 ("repeated edges counted once (A_hat[t, s] = w assigns where it should add)", "edges may repeat "
+                  "and each one carries its message: np.add.at(A_hat, (target, source), w)", collapsed @ HW + b),
                  ("the bias added to every message before they are summed", "add b once per node, after the "
                   "sum: A_hat @ (H @ W) + b", A_hat @ (HW + b)),
                  ("the bias left out", "out = A_hat @ (H @ W) + b", A_hat @ HW)]
@@ -418,14 +425,14 @@ class MessagePassingForward(_MessagePassing, LayerForwardCheck):
                   "edge_index[1] the target: out[t] gathers H[s] over the edges s -> t", per(A.T @ H, out_count)),
                  ("out[target] += H[source], which keeps one message per node", _ADD_AT_FIX, per(once)),
                  ("each node's own features added (a self-loop that is not in the graph)", "aggregate over the "
-                  "edges only: a node's own row counts only where the graph has the edge (v, v)", per(total + H))]
+                  "edges only: a node's own row counts only where the graph has the edge (v, v)", per(total + H)),
+                 ("repeated edges counted once (A[t, s] = 1 assigns where it should add)", "every edge is a message, "
+                  "repeats too: np.add.at(A, (target, source), 1)", per(collapsed @ H, distinct))]
         if inputs.get("aggr") == "mean":
             with np.errstate(all="ignore"):
                 found += [
                     ("the mean divided by the number of distinct in-neighbours", "repeated edges count every time: "
                      "divide by the number of in-edges, repeats included", total / np.maximum(distinct, 1)[:, None]),
-                    ("repeated edges counted once (A[t, s] = 1 assigns where it should add)", "every edge is a "
-                     "message, repeats too: np.add.at", collapsed @ H / np.maximum(distinct, 1)[:, None]),
                     ("the mean divided by the out-degree", "a node averages what it receives: divide by its number "
                      "of in-edges, the count at edge_index[1]", total / np.maximum(out_count, 1)[:, None]),
                     ("the mean NaN at nodes with no in-edge (0 / 0)", "such a node gets 0: divide by "

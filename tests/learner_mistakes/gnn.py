@@ -84,6 +84,14 @@ def normalize_adjacency_remaining_self_loops(edge_index, num_nodes, edge_weight=
     return np.stack([source, target]), w / np.sqrt(deg[target] * deg[source])
 
 
+def normalize_adjacency_loops_after(edge_index, num_nodes, edge_weight=None):
+    w = _weights_or_ones(edge_index, edge_weight)
+    deg = np.bincount(edge_index[1], weights=w, minlength=num_nodes)
+    norm = w / np.sqrt(deg[edge_index[1]] * deg[edge_index[0]])
+    loops = np.tile(np.arange(num_nodes), (2, 1))
+    return np.concatenate([edge_index, loops], axis=1), np.concatenate([norm, np.ones(num_nodes)])
+
+
 def normalize_adjacency_loops_first(edge_index, num_nodes, edge_weight=None):
     w = _weights_or_ones(edge_index, edge_weight)
     loops = np.arange(num_nodes)
@@ -162,6 +170,14 @@ def gcn_backward_dense(dout, cache):
     H, W, A_hat = cache
     dHW = A_hat.T @ dout
     return dHW @ W.T, H.T @ dHW, dout.sum(axis=0)
+
+
+def gcn_forward_dense_assigned(H, edge_index, edge_weight, W, b):
+    V = H.shape[0]
+    A_hat = np.zeros((V, V))
+    w = np.ones(edge_index.shape[1]) if edge_weight is None else edge_weight
+    A_hat[edge_index[1], edge_index[0]] = w
+    return A_hat @ H @ W + b, (H, W, A_hat)
 
 
 def gcn_forward_einsum(H, edge_index, edge_weight, W, b):
@@ -300,6 +316,15 @@ def message_passing_backward_dense(dout, cache):
     return cache.T @ dout
 
 
+def message_passing_forward_dense_assigned(H, edge_index, aggr="sum"):
+    V = H.shape[0]
+    A = np.zeros((V, V))
+    A[edge_index[1], edge_index[0]] = 1.0
+    if aggr == "mean":
+        A = A / np.maximum(A.sum(axis=1, keepdims=True), 1.0)
+    return A @ H, A
+
+
 def message_passing_forward_edge_loop(H, edge_index, aggr="sum"):
     V, F = H.shape
     out = np.zeros((V, F))
@@ -432,6 +457,8 @@ MISTAKES = {
         mistake("self-loops only where missing (as torch_geometric's add_remaining_self_loops)",
                 normalize_adjacency_remaining_self_loops, named="only to the nodes that had none",
                 parts={"edge_index", "edge_weight"}),
+        mistake("self-loops after normalising", normalize_adjacency_loops_after,
+                named="self-loops appended after normalising", parts={"edge_weight"}),
         mistake("self-loops first", normalize_adjacency_loops_first, named="placed before the input edges",
                 parts={"edge_index", "edge_weight"}),
         mistake("D^-1 (A + I)", normalize_adjacency_random_walk, named="D^-1 (A + I) (each row divided",
@@ -455,6 +482,7 @@ MISTAKES = {
         mistake("out[target] += messages", gcn_forward_fancy_add, named="keeps one message per node",
                 parts={"out"}),
         mistake("edge weights ignored", gcn_forward_unweighted, named="edge weights ignored", parts={"out"}),
+        mistake("A_hat[t, s] = w", gcn_forward_dense_assigned, named="repeated edges counted once", parts={"out"}),
         mistake("edge_weight None not handled", gcn_forward_weights_required,
                 named="'NoneType' object is not subscriptable", parts={"out"}),
     ],
@@ -484,6 +512,8 @@ MISTAKES = {
         mistake("messages target -> source", message_passing_forward_reversed,
                 named="messages sent from target to source", parts={"sum aggregation", "mean aggregation"}),
         mistake("out[target] += H[source]", message_passing_forward_fancy_add, named="keeps one message per node",
+                parts={"sum aggregation", "mean aggregation"}),
+        mistake("A[t, s] = 1", message_passing_forward_dense_assigned, named="repeated edges counted once",
                 parts={"sum aggregation", "mean aggregation"}),
     ],
     "gnn.message_passing_backward": [
