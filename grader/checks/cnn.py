@@ -449,6 +449,7 @@ def _maxpool(x, pool, stride):
 class Maxpool2dForward(_Maxpool, LayerForwardCheck):
     exercise_id = "cnn.maxpool2d_forward"
     functions = ("maxpool2d_forward",)
+    uses = ("cnn.im2col",)  # the lesson builds pooling on im2col: each channel's windows as columns
 
     def forward_mistakes(self, inputs):
         x, pool, stride = inputs["x"], inputs["pool"], inputs["stride"]
@@ -529,6 +530,7 @@ class Maxpool2dBackward(_Maxpool, LayerBackwardCheck):
     functions = ("maxpool2d_forward", "maxpool2d_backward")
     backward = "maxpool2d_backward"
     grads = ("dx",)
+    uses = ("cnn.maxpool2d_forward", "cnn.col2im")
 
     @property
     def parts(self):
