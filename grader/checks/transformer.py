@@ -264,8 +264,8 @@ class _Softmax(_Shown):
             x += np.resize([1000.0, 0.0, -1000.0], shape[0])[:, None]
         if kind == "masked":
             x[rng.random(shape) < 0.3] = -np.inf
-            x[..., 0] = np.where(np.isneginf(x).all(axis=-1), 0.0, x[..., 0])  # only the row below is all -inf
-            x[0, -1, :] = -np.inf
+            x[..., 0] = np.where(np.isneginf(x).all(axis=-1), 0.0, x[..., 0])  # no row all -inf by chance,
+            x[0, -1, :] = -np.inf  # but this one on purpose
         return {"x": x}
 
 
@@ -278,6 +278,8 @@ class SoftmaxForward(_Softmax, LayerForwardCheck):
         x = inputs["x"]
         e = np.exp(x)
         e_global = np.exp(x - x[np.isfinite(x)].max())
+        row_max = x.max(axis=-1, keepdims=True)
+        e_shifted = np.exp(x - np.where(np.isneginf(row_max), 0.0, row_max))
         found = [
             ("the max not subtracted before np.exp, which overflows for large scores",
              "subtract x.max(axis=-1, keepdims=True) first: the result is the same, without overflow",
@@ -287,7 +289,7 @@ class SoftmaxForward(_Softmax, LayerForwardCheck):
             ("softmax over axis 0 instead of the last axis", "normalise over the last axis: axis=-1",
              _softmax(x, axis=0)),
             ("the exponentials not normalised", "divide by each row's sum over the last axis",
-             np.exp(x - np.where(np.isneginf(x.max(-1, keepdims=True)), 0, x.max(-1, keepdims=True)))),
+             e_shifted),
             ("a row that is -inf everywhere (a query that may attend to nothing) giving NaN: -inf - (-inf) is NaN",
              "where a row's max is -inf shift by 0 instead (np.where), and divide by 1 where the sum is 0: the row "
              "gives zeros", _softmax(x, empty="nan")),
