@@ -24,16 +24,20 @@ LARGE = 1e4  # the largest pre-activation of the first two examples: most of the
 LARGE_NOTE = ("x of the first two examples scaled up, one the negative of the other: pre-activations up to 1e4, "
               "beyond 710, tanh and the gates saturate")
 
-STEP_VISIBLE = (CaseSpec(0, N=3, D=5, H=4), CaseSpec(1, N=4, D=2, H=6, note="D < H"),
+STEP_VISIBLE = (CaseSpec(0, N=3, D=5, H=4, note="D > H, a nonzero previous state"),
+                CaseSpec(1, N=4, D=2, H=6, note="D < H"),
                 CaseSpec(2, N=3, D=4, H=5, large=True, note=LARGE_NOTE),
                 CaseSpec(3, N=2, D=3, H=4, dtype=np.float32, note="float32"))
-STEP_HIDDEN = (CaseSpec(100, N=5, D=7, H=6), CaseSpec(101, N=2, D=3, H=7, note="D < H"),
+STEP_HIDDEN = (CaseSpec(100, N=5, D=7, H=6, note="D > H, a nonzero previous state"),
+               CaseSpec(101, N=2, D=3, H=7, note="D < H"),
                CaseSpec(102, N=4, D=3, H=2, large=True, note=LARGE_NOTE),
                CaseSpec(103, N=3, D=4, H=3, dtype=np.float32, note="float32"))
-SEQUENCE_VISIBLE = (CaseSpec(0, N=3, T=4, D=5, H=6), CaseSpec(1, N=2, T=7, D=3, H=4, note="7 steps, D < H"),
+SEQUENCE_VISIBLE = (CaseSpec(0, N=3, T=4, D=5, H=6, note="4 steps, a nonzero initial state"),
+                    CaseSpec(1, N=2, T=7, D=3, H=4, note="7 steps, D < H"),
                     CaseSpec(2, N=3, T=5, D=4, H=2, large=True, note=LARGE_NOTE),
                     CaseSpec(3, N=4, T=3, D=2, H=5, dtype=np.float32, note="float32"))
-SEQUENCE_HIDDEN = (CaseSpec(100, N=5, T=6, D=7, H=4), CaseSpec(101, N=2, T=9, D=2, H=5, note="9 steps, D < H"),
+SEQUENCE_HIDDEN = (CaseSpec(100, N=5, T=6, D=7, H=4, note="6 steps, a nonzero initial state"),
+                   CaseSpec(101, N=2, T=9, D=2, H=5, note="9 steps, D < H"),
                    CaseSpec(102, N=4, T=3, D=5, H=2, large=True, note=LARGE_NOTE),
                    CaseSpec(103, N=3, T=5, D=4, H=6, dtype=np.float32, note="float32"))
 
