@@ -10,7 +10,7 @@ from pathlib import Path
 from nbgrader.utils import determine_grade, is_grade
 
 from ..execution import cell_message, load_notebook
-from .notebooks import Unreadable, is_test, read_submission, source_cells_from_notebook
+from .notebooks import Unreadable, demonstration_ids, is_test, read_submission, source_cells_from_notebook
 from .runner import grade_notebook, test_plans
 from .sandbox import Limits, SandboxFiles, SandboxUnavailable, find_bwrap
 
@@ -23,10 +23,10 @@ def folder_files(folder, limit=10 << 20):
                   if p.is_file() and not p.is_symlink() and p.suffix != ".ipynb" and p.stat().st_size <= limit)
 
 
-def check_notebook(path, source=None, timeout=120, isolated=True):
+def check_notebook(path, source=None, timeout=120, isolated=True, skip_demonstrations=True):
     """{"score", "max_score", "manual_points", "seconds", "cells": [{"grade_id", "score", "max_score",
     "message"}], "reasons"} for the notebook at `path`, its tests from the notebook at `source` (or its
-    own). Raises execution.NotebookError for a missing or malformed notebook and SandboxUnavailable
+    own), skipping the cells the source tags as demonstrations (a trusted source only). Raises execution.NotebookError for a missing or malformed notebook and SandboxUnavailable
     when no sandbox can be made (isolated=False grades without one)."""
     own = load_notebook(path)
     source_nb = load_notebook(source) if source else own
@@ -40,7 +40,9 @@ def check_notebook(path, source=None, timeout=120, isolated=True):
         submission = err
     with tempfile.TemporaryDirectory(prefix="nncourse-check-") as tmp:
         files = SandboxFiles(tmp, folder_files(Path(source or path).parent))
-        graded = grade_notebook(submission, sources, files, plans, Limits(cell_seconds=timeout), isolated=isolated)
+        skip = demonstration_ids(source_nb) if source and skip_demonstrations else frozenset()
+        graded = grade_notebook(submission, sources, files, plans, Limits(cell_seconds=timeout), isolated=isolated,
+                                skip=skip)
     cells, seen = [], set()
     for cell in graded.nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")

@@ -1,17 +1,19 @@
 """Reading a submitted notebook without trusting it, and putting its graded cells back as the
 assignment has them.
 
-`read_submission` turns a file into a clean nbformat 4 notebook (only each cell's type, source and
+`read_submission` turns a file into a clean nbformat 4 notebook (only each cell's type, id, source and
 nbgrader metadata are kept) or says in one line why it cannot (missing, not a regular file, empty,
 not UTF-8, not JSON, another notebook format, not a notebook). `sanitize` does what stock
 autograde's sanitizing preprocessors do (ClearOutput, DeduplicateIds, OverwriteCells), without ever
 aborting: every cell the assignment knows takes the assignment's nbgrader metadata (the learner's is
 only read for its grade_id), a locked cell that was edited gets its source back, a copied cell's
 second copy loses its metadata, and the graded cells that are missing are listed. `test_plan` reads
-a test cell of the source: the checks it runs.
+a test cell of the source: the checks it runs. `demonstration_ids` reads which cells of the source
+only demonstrate (tagged "demonstration"): the grader skips them.
 """
 import ast
 import json
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +22,13 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_
 from nbgrader.utils import compute_checksum
 
 __all__ = ["SourceCell", "Unreadable", "CourseError", "read_submission", "source_cells_from_notebook",
-           "source_cells_from_gradebook", "sanitize", "test_plan", "is_test", "MAX_NOTEBOOK_BYTES"]
+           "source_cells_from_gradebook", "sanitize", "test_plan", "is_test", "demonstration_ids",
+           "DEMONSTRATION_TAG", "MAX_NOTEBOOK_BYTES"]
 
 MAX_NOTEBOOK_BYTES = 50 << 20
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+DEMONSTRATION_TAG = "demonstration"
+CELL_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")  # nbformat 4.5's rule for a cell id
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,20 @@ def _clean_cell(cell):
     make = {"code": new_code_cell, "markdown": new_markdown_cell, "raw": new_raw_cell}.get(cell.get("cell_type"))
     if make is None or not isinstance(source, str):
         return None
-    return make(source, metadata=kept)
+    clean = make(source, metadata=kept)
+    if isinstance(cell.get("id"), str) and CELL_ID.fullmatch(cell["id"]):
+        clean.id = cell["id"]  # what a skipped demonstration cell is known by
+    return clean
+
+
+def demonstration_ids(nb):
+    """The ids of the source notebook's code cells that only demonstrate (a training run, a plot): tagged
+    "demonstration" and not graded. Grading skips a submitted cell with one of these ids; the lesson's
+    author tags only cells that no check depends on, and a test holds every solution to the same score
+    with and without the skip."""
+    return frozenset(cell.get("id") for cell in nb.cells
+                     if cell.cell_type == "code" and DEMONSTRATION_TAG in cell.metadata.get("tags", ())
+                     and "grade_id" not in cell.metadata.get("nbgrader", {}) and cell.get("id"))
 
 
 def source_cells_from_notebook(nb):

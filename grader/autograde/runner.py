@@ -8,6 +8,11 @@ the hidden cases. Its report becomes the cell's outputs exactly as the notebook 
 write them, so nbgrader's own determine_grade scores it the same: the report as a stream at full
 marks, the report and the points as the result for partial credit, a CheckFailed error at zero.
 
+A code cell the lesson's source tags "demonstration" (a training run, a plot: notebooks.
+demonstration_ids) is not run at grading; its output says so, and what it would have printed is in the
+learner's own notebook. No check depends on such a cell, so skipping it changes no score and spares the
+class its minutes.
+
 When the learner's process ends (a crash, os._exit, a limit) or overruns, the cells before keep their
 points and every test cell from there on gets an error output with the one-line reason and scores 0.
 A notebook that cannot be read at all scores 0 everywhere with its reason.
@@ -70,9 +75,10 @@ def test_plans(sources, trusted=True):
     return plans
 
 
-def grade_notebook(submission, sources, files, plans, limits=Limits(), isolated=True):
+def grade_notebook(submission, sources, files, plans, limits=Limits(), isolated=True, skip=frozenset()):
     """Grade `submission` (a notebook from notebooks.read_submission, or the Unreadable it raised)
-    against the assignment's `sources` ({grade_id: SourceCell}) with the checks of `plans` (test_plans).
+    against the assignment's `sources` ({grade_id: SourceCell}) with the checks of `plans` (test_plans),
+    not running the ungraded code cells whose ids are in `skip` (notebooks.demonstration_ids).
     Raises SandboxUnavailable when no learner process can be started (the grader's problem, not the
     learner's: nothing is scored)."""
     started = time.perf_counter()
@@ -81,7 +87,7 @@ def grade_notebook(submission, sources, files, plans, limits=Limits(), isolated=
     else:
         nb = submission
         notes, _ = sanitize(nb, sources)
-        reasons = [(None, note) for note in notes] + _run(nb, sources, files, plans, limits, isolated)
+        reasons = [(None, note) for note in notes] + _run(nb, sources, files, plans, limits, isolated, skip)
     scores, comments = _scores(nb, sources, reasons, unreadable=isinstance(submission, Unreadable))
     if reasons and not isinstance(submission, Unreadable):
         nb.cells.insert(0, new_markdown_cell("**Grading notes**\n\n" + "\n".join(
@@ -89,7 +95,7 @@ def grade_notebook(submission, sources, files, plans, limits=Limits(), isolated=
     return GradedNotebook(nb, scores, comments, [text for _, text in reasons], time.perf_counter() - started)
 
 
-def _run(nb, sources, files, plans, limits, isolated):
+def _run(nb, sources, files, plans, limits, isolated, skip):
     try:
         process = LearnerProcess(files, limits, isolated=isolated)
     except ProcessEnded as err:
@@ -108,6 +114,8 @@ def _run(nb, sources, files, plans, limits, isolated):
                 cell.execution_count = count
             if grade_id in plans:
                 cell.outputs, reason = _test_cell(process, plans[grade_id], grade_id, limits)
+            elif grade_id not in sources and cell.get("id") in skip:
+                cell.outputs, reason = [_skipped()], None
             elif was_alive:
                 cell.outputs, reason = _code_cell(process, cell.source, where, limits)
             else:
@@ -168,6 +176,11 @@ def _test_cell(process, plan, grade_id, limits):
         outputs.append(new_output("execute_result", data={"text/plain": repr(float(last.score))}, execution_count=None))
     new = process.incidents[incidents:]
     return outputs, (f"{grade_id}: {new[0]}" if new else None)
+
+
+def _skipped():
+    return new_output("stream", name="stdout", text=(
+        "(not run at grading: this cell only demonstrates, and no check depends on it)\n"))
 
 
 def _died(reason):
