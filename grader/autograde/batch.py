@@ -43,7 +43,7 @@ from traitlets.config.loader import PyFileConfigLoader
 from .gradebook import record_submission
 from .local import folder_files
 from .progress import write_log
-from .notebooks import (CourseError, Unreadable, demonstration_ids, is_test, read_submission,
+from .notebooks import (CourseError, Unreadable, demonstration_cells, is_test, read_submission,
                         source_cells_from_gradebook)
 from .runner import grade_notebook, test_plans
 from .sandbox import Limits, SandboxFiles, SandboxUnavailable, find_bwrap, sandbox_problem
@@ -117,7 +117,7 @@ def autograde(course_dir, assignment, students=None, force=False, isolated=True,
         source_notebooks = {name: _read_source(source_folder / f"{name}.ipynb") for name in names}
         sources = {name: source_cells_from_gradebook(gradebook, name, assignment, _order(source_notebooks[name]))
                    for name in names}
-        skips = {name: demonstration_ids(nb) if nb else frozenset() for name, nb in source_notebooks.items()}
+        skips = {name: demonstration_cells(nb) if nb else {} for name, nb in source_notebooks.items()}
         plans = {name: test_plans(cells) for name, cells in sources.items()}
         files_root = Path(tempfile.mkdtemp(prefix="nncourse-sandbox-files-"))
         shutil.rmtree(staging_root, ignore_errors=True)  # what an interrupted run left

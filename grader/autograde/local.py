@@ -10,7 +10,7 @@ from pathlib import Path
 from nbgrader.utils import determine_grade, is_grade
 
 from ..execution import cell_message, load_notebook
-from .notebooks import Unreadable, demonstration_ids, is_test, read_submission, source_cells_from_notebook
+from .notebooks import Unreadable, demonstration_cells, is_test, read_submission, source_cells_from_notebook
 from .runner import grade_notebook, test_plans
 from .sandbox import Limits, SandboxFiles, SandboxUnavailable, find_bwrap
 
@@ -40,7 +40,7 @@ def check_notebook(path, source=None, timeout=120, isolated=True, skip_demonstra
         submission = err
     with tempfile.TemporaryDirectory(prefix="nncourse-check-") as tmp:
         files = SandboxFiles(tmp, folder_files(Path(source or path).parent))
-        skip = demonstration_ids(source_nb) if source and skip_demonstrations else frozenset()
+        skip = demonstration_cells(source_nb) if source and skip_demonstrations else None
         graded = grade_notebook(submission, sources, files, plans, Limits(cell_seconds=timeout), isolated=isolated,
                                 skip=skip)
     cells, seen = [], set()

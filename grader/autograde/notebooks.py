@@ -8,8 +8,8 @@ autograde's sanitizing preprocessors do (ClearOutput, DeduplicateIds, OverwriteC
 aborting: every cell the assignment knows takes the assignment's nbgrader metadata (the learner's is
 only read for its grade_id), a locked cell that was edited gets its source back, a copied cell's
 second copy loses its metadata, and the graded cells that are missing are listed. `test_plan` reads
-a test cell of the source: the checks it runs. `demonstration_ids` reads which cells of the source
-only demonstrate (tagged "demonstration"): the grader skips them.
+a test cell of the source: the checks it runs. `demonstration_cells` reads which cells of the source
+only demonstrate (tagged "demonstration"): the grader skips them where the learner left them as released.
 """
 import ast
 import json
@@ -22,7 +22,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_
 from nbgrader.utils import compute_checksum
 
 __all__ = ["SourceCell", "Unreadable", "CourseError", "read_submission", "source_cells_from_notebook",
-           "source_cells_from_gradebook", "sanitize", "test_plan", "is_test", "demonstration_ids",
+           "source_cells_from_gradebook", "sanitize", "test_plan", "is_test", "demonstration_cells",
            "DEMONSTRATION_TAG", "MAX_NOTEBOOK_BYTES"]
 
 MAX_NOTEBOOK_BYTES = 50 << 20
@@ -126,14 +126,15 @@ def _clean_cell(cell):
     return clean
 
 
-def demonstration_ids(nb):
-    """The ids of the source notebook's code cells that only demonstrate (a training run, a plot): tagged
-    "demonstration" and not graded. Grading skips a submitted cell with one of these ids; the lesson's
-    author tags only cells that no check depends on, and a test holds every solution to the same score
-    with and without the skip."""
-    return frozenset(cell.get("id") for cell in nb.cells
-                     if cell.cell_type == "code" and DEMONSTRATION_TAG in cell.metadata.get("tags", ())
-                     and "grade_id" not in cell.metadata.get("nbgrader", {}) and cell.get("id"))
+def demonstration_cells(nb):
+    """{id: source} of the source notebook's code cells that only demonstrate (a training run, a plot):
+    tagged "demonstration" and not graded. Grading skips a submitted cell with one of these ids and this
+    source, as released; a learner who edited such a cell gets it run, as stock autograde would. The
+    lesson's author tags only cells no check depends on, and a test holds every solution to the same
+    score with and without the skip."""
+    return {cell.get("id"): cell.source for cell in nb.cells
+            if cell.cell_type == "code" and DEMONSTRATION_TAG in cell.metadata.get("tags", ())
+            and "grade_id" not in cell.metadata.get("nbgrader", {}) and cell.get("id")}
 
 
 def source_cells_from_notebook(nb):

@@ -9,7 +9,7 @@ write them, so nbgrader's own determine_grade scores it the same: the report as 
 marks, the report and the points as the result for partial credit, a CheckFailed error at zero.
 
 A code cell the lesson's source tags "demonstration" (a training run, a plot: notebooks.
-demonstration_ids) is not run at grading; its output says so, and what it would have printed is in the
+demonstration_cells) is not run at grading; its output says so, and what it would have printed is in the
 learner's own notebook. No check depends on such a cell, so skipping it changes no score and spares the
 class its minutes.
 
@@ -75,10 +75,11 @@ def test_plans(sources, trusted=True):
     return plans
 
 
-def grade_notebook(submission, sources, files, plans, limits=Limits(), isolated=True, skip=frozenset()):
+def grade_notebook(submission, sources, files, plans, limits=Limits(), isolated=True, skip=None):
     """Grade `submission` (a notebook from notebooks.read_submission, or the Unreadable it raised)
     against the assignment's `sources` ({grade_id: SourceCell}) with the checks of `plans` (test_plans),
-    not running the ungraded code cells whose ids are in `skip` (notebooks.demonstration_ids).
+    not running the ungraded code cells that `skip` ({cell id: source}, notebooks.demonstration_cells) holds
+    unchanged.
     Raises SandboxUnavailable when no learner process can be started (the grader's problem, not the
     learner's: nothing is scored)."""
     started = time.perf_counter()
@@ -87,7 +88,7 @@ def grade_notebook(submission, sources, files, plans, limits=Limits(), isolated=
     else:
         nb = submission
         notes, _ = sanitize(nb, sources)
-        reasons = [(None, note) for note in notes] + _run(nb, sources, files, plans, limits, isolated, skip)
+        reasons = [(None, note) for note in notes] + _run(nb, sources, files, plans, limits, isolated, skip or {})
     scores, comments = _scores(nb, sources, reasons, unreadable=isinstance(submission, Unreadable))
     if reasons and not isinstance(submission, Unreadable):
         nb.cells.insert(0, new_markdown_cell("**Grading notes**\n\n" + "\n".join(
@@ -114,7 +115,7 @@ def _run(nb, sources, files, plans, limits, isolated, skip):
                 cell.execution_count = count
             if grade_id in plans:
                 cell.outputs, reason = _test_cell(process, plans[grade_id], grade_id, limits)
-            elif grade_id not in sources and cell.get("id") in skip:
+            elif grade_id not in sources and _unchanged(cell, skip):
                 cell.outputs, reason = [_skipped()], None
             elif was_alive:
                 cell.outputs, reason = _code_cell(process, cell.source, where, limits)
@@ -176,6 +177,12 @@ def _test_cell(process, plan, grade_id, limits):
         outputs.append(new_output("execute_result", data={"text/plain": repr(float(last.score))}, execution_count=None))
     new = process.incidents[incidents:]
     return outputs, (f"{grade_id}: {new[0]}" if new else None)
+
+
+def _unchanged(cell, skip):
+    """A demonstration cell as the lesson released it (line endings and trailing blanks aside)."""
+    released = skip.get(cell.get("id"))
+    return released is not None and cell.source.replace("\r\n", "\n").rstrip() == released.replace("\r\n", "\n").rstrip()
 
 
 def _skipped():
