@@ -5,6 +5,8 @@ preprocessed test set of the UCI "Optical Recognition of Handwritten Digits" dat
 installed package; the two photographs (lesson 04) from its bundled sample images, and Zachary's karate
 club (lesson 07) from networkx.
 """
+import functools
+
 import numpy as np
 
 __all__ = ["blobs", "xor", "sine_1d", "digits", "photo", "karate_club"]
@@ -63,18 +65,24 @@ def digits(seed=0, test_fraction=0.25):
     """
     if not 0 < test_fraction < 1:
         raise ValueError(f"digits: test_fraction must lie strictly between 0 and 1, got {test_fraction}")
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    X = bunch.data.astype(np.float64) / 16.0  # pixel intensities 0..16 -> [0, 1]
-    y = bunch.target.astype(np.int64)
+    X, y = _all_digits()
     rng = np.random.default_rng(seed)
     test = np.zeros(len(y), dtype=bool)
     for label in np.unique(y):
         members = rng.permutation(np.flatnonzero(y == label))
         test[members[:round(test_fraction * len(members))]] = True
     train_order, test_order = rng.permutation(np.flatnonzero(~test)), rng.permutation(np.flatnonzero(test))
-    return X[train_order], y[train_order], X[test_order], y[test_order]
+    return X[train_order], y[train_order], X[test_order], y[test_order]  # fancy indexing: copies, never the cache
+
+
+@functools.cache
+def _all_digits():
+    """Every digit, read once per process (parsing the bundled CSV costs 40 ms, and a check asks often)."""
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    X = bunch.data.astype(np.float64) / 16.0  # pixel intensities 0..16 -> [0, 1]
+    return X, bunch.target.astype(np.int64)
 
 
 PHOTOS = ("china.jpg", "flower.jpg")

@@ -93,3 +93,11 @@ def test_karate_club_has_both_directions_of_every_friendship(offline):
 def test_bad_arguments_are_named(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_digits_read_once_never_share_their_arrays():
+    first = data.digits(seed=3)
+    for array in first:
+        array[...] = 0  # a learner's in-place normalisation must not reach the next call
+    again = data.digits(seed=3)
+    assert again[0].max() == 1.0 and len(np.unique(again[1])) == 10
