@@ -8,7 +8,7 @@ time each submission took from its grading log.
 
     --csv FILE         one row per student: one column per graded cell, the total and the maximum
     --gradescope DIR   DIR/<student>/results.json in Gradescope's autograder format: score,
-                       execution_time, output (the grading notes), and one test per graded cell with
+                       execution_time, output (the points and the grading notes), and one test per graded cell with
                        name, score, max_score, status, output and visibility. What a report says about a
                        hidden case goes into a test of its own with visibility "after_published"; the
                        visible test says only that a hidden case failed.
@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from .batch import _order, load_course
+from .batch import _order, _read_source, load_course
 from .notebooks import CourseError
 from .progress import log_path
 
@@ -55,7 +55,7 @@ def class_grades(course_dir, assignment):
                               f"{assignment}` and `nncourse autograde {assignment}` first") from None
         cells = []
         for notebook in record.notebooks:
-            position = {g: i for i, g in enumerate(_order(source_folder / f"{notebook.name}.ipynb"))}
+            position = {g: i for i, g in enumerate(_order(_read_source(source_folder / f"{notebook.name}.ipynb")))}
             for cell in sorted(notebook.grade_cells, key=lambda c: (position.get(c.name, len(position)), c.id)):
                 autograded = cell.cell_type == "code" and cell.name not in {s.name for s in notebook.solution_cells}
                 cells.append((notebook.name, cell.name, float(cell.max_score), autograded))
@@ -120,7 +120,8 @@ def write_results(folder, row, cells, reports, seconds):
         if hidden:
             tests.append({"name": f"{grade_id}: hidden cases", "status": "failed", "output": hidden,
                           "visibility": "after_published"})
-    results = {"score": row["total"], "output": "\n".join(row["comments"]) or "Graded by nncourse autograde.",
+    summary = f"{row['total']:g} of {row['max']:g} points"
+    results = {"score": row["total"], "output": "\n".join([summary, *row["comments"]]),
                "visibility": "visible", "tests": tests}
     if seconds is not None:
         results["execution_time"] = seconds
@@ -201,6 +202,7 @@ def plot(path, assignment, cells, rows, reports, top=8):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     exercises = [(notebook, grade_id, points) for notebook, grade_id, points, autograded in cells if autograded]
     mistakes = Counter(name for report in reports.values() for text in report.values()
@@ -222,13 +224,16 @@ def plot(path, assignment, cells, rows, reports, top=8):
     shares.invert_yaxis()
     shares.set_xlabel("students")
     shares.set_title(f"{assignment}: points per exercise ({len(rows)} students)")
-    shares.legend(loc="lower right", fontsize="small")
+    shares.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16 if len(exercises) < 8 else -0.09), ncol=3,
+                  fontsize="small", frameon=False)
     named = mistakes.most_common(top)
     if named:
-        common.barh(range(len(named)), [count for _, count in named], color="tab:purple")
+        common.barh(range(len(named)), [count for _, count in named], height=0.6, color="tab:purple")
+        common.xaxis.set_major_locator(MaxNLocator(integer=True))
         common.set_yticks(range(len(named)), [_wrap(name) for name, _ in named], fontsize="small")
         common.invert_yaxis()
         common.set_xlabel("students whose report names it")
+        common.set_ylim(len(named) - 0.5 if len(named) > 3 else 3.5, -0.5)
     else:
         common.text(0.5, 0.5, "no named mistake in the reports", ha="center", va="center")
         common.set_axis_off()
