@@ -163,12 +163,14 @@ def run_check(exercise_id, *functions, hidden=False, time_limit=None, namespace=
     return grade(exercise_id, caller, hidden)
 
 
-def grade(exercise_id, caller, hidden=False, blame=True):
+def grade(exercise_id, caller, hidden=False, blame=True, known=None):
     """Run the check `exercise_id` with the learner's side reached through `caller` (a grader.calling.Caller
     that knows the check's function names): the entry point for callers other than the in-process one.
 
     blame: when the check fails, also run the checks of the building blocks it `uses` (the learner's own
     functions of other exercises, found through `caller.subcaller`) and name the ones that fail.
+    known: {exercise id: Result} of building blocks already graded on the same functions, reused for the
+    blame instead of grading them again (a blame line changes the report, never the score).
     """
     check = get_check(exercise_id)
     failures = {}
@@ -215,7 +217,7 @@ def grade(exercise_id, caller, hidden=False, blame=True):
                 failure = failures[part]
                 failure["candidates"] = _narrow(check, part, answer, expected[part], case, variants(),
                                                 failure["candidates"])
-    blamed = _blame(check, caller, hidden) if blame and failures else []
+    blamed = _blame(check, caller, hidden, known or {}) if blame and failures else []
     return _result(check, failures, caller, blamed)
 
 
@@ -240,11 +242,15 @@ def _narrow(check, part, answer, expected, case, variants, candidates):
     return kept or candidates[:1]
 
 
-def _blame(check, caller, hidden):
+def _blame(check, caller, hidden, known):
     """[(exercise id, Result)] for each building block the check uses whose own check the learner's
     functions fail."""
     failing = []
     for used_id in getattr(check, "uses", ()):
+        if used_id in known:
+            if not known[used_id].passed:
+                failing.append((used_id, known[used_id]))
+            continue
         used = get_check(used_id)
         sub = caller.subcaller(used.functions)
         if sub is None:

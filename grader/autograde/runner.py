@@ -21,6 +21,7 @@ A notebook that is its own source (`nncourse check` on a notebook outside the co
 tests: a test cell that is not made of checks then runs in the sandbox and is scored by its outputs,
 as a kernel would score it.
 """
+import ast
 import html
 import time
 from dataclasses import dataclass, field
@@ -102,7 +103,7 @@ def _run(nb, sources, files, plans, limits, isolated, skip):
     except ProcessEnded as err:
         said = err.log.strip().splitlines()[-1] if err.log.strip() else err.reason
         raise SandboxUnavailable(f"the learner's process could not start: {said}") from None
-    reasons, count = [], 0
+    reasons, count, known = [], 0, {}
     with process:
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
@@ -114,10 +115,11 @@ def _run(nb, sources, files, plans, limits, isolated, skip):
             if was_alive:
                 cell.execution_count = count
             if grade_id in plans:
-                cell.outputs, reason = _test_cell(process, plans[grade_id], grade_id, limits)
+                cell.outputs, reason = _test_cell(process, plans[grade_id], grade_id, limits, known)
             elif grade_id not in sources and _unchanged(cell, skip):
                 cell.outputs, reason = [_skipped()], None
             elif was_alive:
+                _forget_redefined(known, cell.source)
                 cell.outputs, reason = _code_cell(process, cell.source, where, limits)
             else:
                 cell.outputs, reason = ([_died(process.reason)] if is_grade(cell) else []), None
@@ -144,8 +146,10 @@ def _code_cell(process, source, where, limits):
     return outputs, None
 
 
-def _test_cell(process, plan, grade_id, limits):
-    """(outputs, reason or None) of a test cell: each check's report, as the notebook door writes it."""
+def _test_cell(process, plan, grade_id, limits, known):
+    """(outputs, reason or None) of a test cell: each check's report, as the notebook door writes it.
+    known: {exercise id: Result} of the checks graded so far on functions no cell has redefined since,
+    which a later check's blame reuses (and this cell adds to)."""
     outputs, last, incidents = [], None, len(process.incidents)
     for exercise_id, names in dict.fromkeys((e, tuple(n)) for e, n in plan):
         if not process.alive:
@@ -160,7 +164,9 @@ def _test_cell(process, plan, grade_id, limits):
             outputs.append(new_output("error", ename="NameError", evalue=text, traceback=[f"NameError: {text}"]))
             return outputs, (f"{grade_id}: {', '.join(missing)} not defined when the check ran (renamed, deleted, "
                              "or its cell failed)")
-        result = grade(exercise_id, caller, hidden=True)
+        result = grade(exercise_id, caller, hidden=True, known=known)
+        if tuple(names) == tuple(check.functions):  # graded under the names a blame looks them up by
+            known[exercise_id] = result
         if process.alive:
             try:
                 process.request({"op": "forget"}, limits.grace_seconds, "freeing the check's caches")
@@ -188,6 +194,34 @@ def _unchanged(cell, skip):
 def _skipped():
     return new_output("stream", name="stdout", text=(
         "(not run at grading: this cell only demonstrates, and no check depends on it)\n"))
+
+
+def _forget_redefined(known, source):
+    """Drop from `known` the results whose functions the code about to run may rebind. Bindings are read
+    from the code's syntax; code that could bind names out of sight of it (exec, globals(), ...) or that
+    does not parse drops everything. Learner code that hides a rebinding only misleads its own blame line."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        known.clear()
+        return
+    bound = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bound.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.Name) and node.id in _BINDS_OUT_OF_SIGHT:
+            known.clear()
+            return
+    for exercise_id in [e for e in known if bound & set(get_check(e).functions)]:
+        del known[exercise_id]
+
+
+_BINDS_OUT_OF_SIGHT = {"exec", "eval", "globals", "locals", "vars", "setattr", "__import__", "get_ipython",
+                       "__builtins__", "sys", "importlib"}
 
 
 def _died(reason):
