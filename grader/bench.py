@@ -33,6 +33,7 @@ from .course import SOLUTIONS, init_course, lesson_names, nbgrader
 # share of the class, demo student: what a class hands in, roughly (a few percent break the kernel or hang)
 CLASS_MIX = ((0.6, "ada_correct"), (0.25, "ben_backward_mistakes"), (0.08, "cy_kernel_crash"),
              (0.07, "dee_endless_loop"))
+HONEST = ("ada_correct", "ben_backward_mistakes")  # what stock autograde grades as it should
 CLASS_TIMEOUT = 20  # seconds a cell may run, for stock and nncourse alike: what an endless loop costs
 
 
@@ -102,6 +103,10 @@ def bench_class(size, workers):
                     [sys.executable, "-m", "grader.cli", "autograde", "02_mlp", "--course-dir", str(course),
                      "--workers", str(count)], capture_output=True, check=False))
         same = _totals(Path(tmp) / "course-1") == _totals(Path(tmp) / "course-2")
+        stock_totals, ours = _totals(Path(tmp) / "course-0"), _totals(Path(tmp) / "course-1")
+        honest = [s for s in ours if s.endswith(HONEST)]
+        agree = sum(1 for s in honest if stock_totals.get(s) == ours[s])
+        spent = _seconds_by_kind(Path(tmp) / "course-1")
     stock = seconds[runs[0][0]]
     mix = ", ".join(f"{class_members(size).count(name)} {name}" for _, name in CLASS_MIX)
     print(f"class of {size} lesson 02 submissions ({mix}); cell time limit {CLASS_TIMEOUT} s; "
@@ -110,7 +115,22 @@ def bench_class(size, workers):
     for label, _ in runs:
         print(f"{label:<34} {seconds[label] / size:>12.2f} {size / seconds[label]:>14.3f} "
               f"{stock / seconds[label]:>8.1f}x")
-    print(f"1 worker and {workers} workers wrote {'the same' if same else 'DIFFERENT'} grades")
+    print(f"1 worker and {workers} workers wrote {'the same' if same else 'DIFFERENT'} grades; stock nbgrader and "
+          f"nncourse gave the same points to {agree} of the {len(honest)} honest submissions")
+    total = sum(sum(times) for times in spent.values()) or 1.0
+    print("where nncourse's time went (1 worker, from the logs): " + "; ".join(
+        f"{name} {statistics.mean(times):.2f} s each, {100 * sum(times) / total:.0f}% of the class's"
+        for name, times in sorted(spent.items(), key=lambda item: -sum(item[1]))))
+
+
+def _seconds_by_kind(course):
+    """{demo student: [seconds of each submission copying it]} from the grading logs."""
+    spent = {}
+    for log in (course / ".nncourse" / "logs" / "02_mlp").glob("*.log"):
+        lines = dict(line.split(": ", 1) for line in log.read_text().splitlines() if ": " in line)
+        if "seconds" in lines:
+            spent.setdefault(lines["student"].split("_", 1)[1], []).append(float(lines["seconds"]))
+    return spent
 
 
 def _totals(course):
