@@ -147,10 +147,31 @@ def run_cell(shell, current, source, timeout):
     return {"outputs": cell.finish(), "dropped": cell.dropped}
 
 
+def defer_pyplot():
+    """Make `import matplotlib.pyplot` load pyplot only when the code first uses it. Grading skips the cells
+    that plot, so most notebooks import pyplot and never draw: its import was a third of what grading a
+    correct lesson 02 cost. (The matplotlib package itself still loads at the import: Python reads its
+    __path__ to find pyplot.)"""
+    import importlib.abc
+    import importlib.machinery
+    import importlib.util
+
+    class DeferredPyplot(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):
+            if name != "matplotlib.pyplot":
+                return None
+            spec = importlib.machinery.PathFinder.find_spec(name, path)
+            if spec is not None and spec.loader is not None:
+                spec.loader = importlib.util.LazyLoader(spec.loader)
+            return spec
+
+    sys.meta_path.insert(0, DeferredPyplot())
+
+
 def _close_figures():
     """A kernel's inline backend closes every figure after its cell; so do we, to keep memory flat."""
     pyplot = sys.modules.get("matplotlib.pyplot")
-    if pyplot is not None:
+    if pyplot is not None and type(pyplot) is type(sys):  # loaded: a deferred pyplot not yet used has no figures
         try:
             pyplot.close("all")
         except Exception:  # noqa: BLE001 - the learner's code may have broken pyplot; that is its cell's problem
@@ -244,6 +265,7 @@ def main(config_text):
 
     channel = Channel(config["read_fd"], config["write_fd"])
     prepare_environment(config)
+    defer_pyplot()
     current = [None]
     sys.stdout = CapturedStream("stdout", current)
     sys.stderr = CapturedStream("stderr", current)
