@@ -66,6 +66,10 @@ def _parser():
     autograde.add_argument("--workers", type=int, default=None, metavar="N",
                            help="grade N submissions at once, each in its own sandbox (default: this machine's "
                                 "cores; 1 grades one after another)")
+    autograde.add_argument("--dask", default=None, metavar="ADDRESS",
+                           help="grade on the Dask cluster at ADDRESS (tcp://host:8786), or 'local' to start one on "
+                                "this machine with --workers workers; every worker needs nncourse installed with "
+                                "bubblewrap")
     autograde.add_argument("--unsafe-no-sandbox", action="store_true", help=UNSAFE_HELP)
     autograde.set_defaults(run=_run_autograde)
 
@@ -160,7 +164,7 @@ def _run_autograde(args):
         outcomes = autograde(args.course_dir, args.assignment, students=args.student, force=args.force,
                              isolated=not args.unsafe_no_sandbox, report=report,
                              workers=default_workers() if args.workers is None else args.workers,
-                             started=progress.start)
+                             started=progress.start, dask=args.dask)
     except CourseError as err:
         raise UsageError(str(err)) from None
     except SandboxUnavailable as err:

@@ -9,6 +9,7 @@ One stage per module, in the order a submission goes through them:
     runner        one notebook: code cells in the sandbox, test cells (checks) here, scores and reasons
     gradebook     one submission into nbgrader's gradebook, in one transaction
     batch         `nncourse autograde`: a class, student by student, into nbgrader's layout
+    cluster       `nncourse autograde --dask`: the same grading as Dask tasks, on a cluster's workers
     local         `nncourse check`: one notebook on the same path, without a gradebook
 sandbox_files/ holds the few files only the sandbox sees (the learner's `grader`, a digits loader).
 """
